@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for this target arrive with its issue.
