@@ -103,7 +103,7 @@ def strip_comments(text):
 
 def swift_identifier(json_name):
     name = json_name[0].lower() + json_name[1:]
-    name = re.sub(r"Id(?=[A-Z]|$)", "ID", name)
+    name = re.sub(r"Id(s?)(?=[A-Z]|$)", r"ID\1", name)
     name = re.sub(r"^id(?=[A-Z]|$)", "id", name)
     return f"`{name}`" if name in SWIFT_KEYWORDS else name
 

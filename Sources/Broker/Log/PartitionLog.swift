@@ -12,6 +12,12 @@ public enum AppendError: Error, Equatable, Sendable {
     case invalidRecord(String)
     /// The disk refused the write (KAFKA_STORAGE_ERROR).
     case storage(String)
+    /// An idempotent producer skipped or reordered a sequence number (OUT_OF_ORDER_SEQUENCE_NUMBER).
+    case outOfOrderSequence(String)
+    /// An idempotent producer's epoch is older than the partition has seen (INVALID_PRODUCER_EPOCH).
+    case invalidProducerEpoch(String)
+    /// The partition knows nothing of this producer and the batch does not start a sequence (UNKNOWN_PRODUCER_ID).
+    case unknownProducerID(String)
 }
 
 public enum ReadError: Error, Equatable, Sendable {

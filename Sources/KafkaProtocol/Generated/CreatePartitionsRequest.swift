@@ -98,15 +98,15 @@ public struct CreatePartitionsRequest: KafkaRequestMessage, Hashable {
 
     public struct CreatePartitionsAssignment: Hashable, Sendable {
         /// The assigned broker IDs.
-        public var brokerIds: [Int32]
+        public var brokerIDs: [Int32]
         /// Tagged fields this codec does not know, kept so that re-encoding loses nothing.
         public var unknownTaggedFields: [TaggedField]
 
         public init(
-            brokerIds: [Int32] = [],
+            brokerIDs: [Int32] = [],
             unknownTaggedFields: [TaggedField] = []
         ) {
-            self.brokerIds = brokerIds
+            self.brokerIDs = brokerIDs
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -114,13 +114,13 @@ public struct CreatePartitionsRequest: KafkaRequestMessage, Hashable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 2
             do {
-                let arrayCount = try buffer.readKafkaArrayCountNonNull(compact: flexible, "CreatePartitionsAssignment.brokerIds")
+                let arrayCount = try buffer.readKafkaArrayCountNonNull(compact: flexible, "CreatePartitionsAssignment.brokerIDs")
                 var arrayElements: [Int32] = []
                 arrayElements.reserveCapacity(arrayCount)
                 for _ in 0..<arrayCount {
-                    arrayElements.append(try buffer.readKafkaInteger(Int32.self, "CreatePartitionsAssignment.brokerIds"))
+                    arrayElements.append(try buffer.readKafkaInteger(Int32.self, "CreatePartitionsAssignment.brokerIDs"))
                 }
-                self.brokerIds = arrayElements
+                self.brokerIDs = arrayElements
             }
             self.unknownTaggedFields = []
             if flexible {
@@ -136,8 +136,8 @@ public struct CreatePartitionsRequest: KafkaRequestMessage, Hashable {
         public func write(to writer: inout KafkaWriter, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 2
             do {
-                try writer.buffer.writeKafkaArrayCount(self.brokerIds.count, compact: flexible, "CreatePartitionsAssignment.brokerIds")
-                for element in self.brokerIds {
+                try writer.buffer.writeKafkaArrayCount(self.brokerIDs.count, compact: flexible, "CreatePartitionsAssignment.brokerIDs")
+                for element in self.brokerIDs {
                     writer.buffer.writeInteger(element)
                 }
             }

@@ -124,17 +124,17 @@ public struct CreateTopicsRequest: KafkaRequestMessage, Hashable {
         /// The partition index.
         public var partitionIndex: Int32
         /// The brokers to place the partition on.
-        public var brokerIds: [Int32]
+        public var brokerIDs: [Int32]
         /// Tagged fields this codec does not know, kept so that re-encoding loses nothing.
         public var unknownTaggedFields: [TaggedField]
 
         public init(
             partitionIndex: Int32 = 0,
-            brokerIds: [Int32] = [],
+            brokerIDs: [Int32] = [],
             unknownTaggedFields: [TaggedField] = []
         ) {
             self.partitionIndex = partitionIndex
-            self.brokerIds = brokerIds
+            self.brokerIDs = brokerIDs
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -143,13 +143,13 @@ public struct CreateTopicsRequest: KafkaRequestMessage, Hashable {
             let flexible = version >= 5
             self.partitionIndex = try buffer.readKafkaInteger(Int32.self, "CreatableReplicaAssignment.partitionIndex")
             do {
-                let arrayCount = try buffer.readKafkaArrayCountNonNull(compact: flexible, "CreatableReplicaAssignment.brokerIds")
+                let arrayCount = try buffer.readKafkaArrayCountNonNull(compact: flexible, "CreatableReplicaAssignment.brokerIDs")
                 var arrayElements: [Int32] = []
                 arrayElements.reserveCapacity(arrayCount)
                 for _ in 0..<arrayCount {
-                    arrayElements.append(try buffer.readKafkaInteger(Int32.self, "CreatableReplicaAssignment.brokerIds"))
+                    arrayElements.append(try buffer.readKafkaInteger(Int32.self, "CreatableReplicaAssignment.brokerIDs"))
                 }
-                self.brokerIds = arrayElements
+                self.brokerIDs = arrayElements
             }
             self.unknownTaggedFields = []
             if flexible {
@@ -166,8 +166,8 @@ public struct CreateTopicsRequest: KafkaRequestMessage, Hashable {
             let flexible = version >= 5
             writer.buffer.writeInteger(self.partitionIndex)
             do {
-                try writer.buffer.writeKafkaArrayCount(self.brokerIds.count, compact: flexible, "CreatableReplicaAssignment.brokerIds")
-                for element in self.brokerIds {
+                try writer.buffer.writeKafkaArrayCount(self.brokerIDs.count, compact: flexible, "CreatableReplicaAssignment.brokerIDs")
+                for element in self.brokerIDs {
                     writer.buffer.writeInteger(element)
                 }
             }

@@ -214,7 +214,7 @@ extension CreatePartitionsRequest.CreatePartitionsAssignment {
         if unknownTags && version >= 2 {
             value.unknownTaggedFields = [TaggedField(tag: 99, data: ByteBuffer(bytes: [0xAB, 0xCD, UInt8(truncatingIfNeeded: seed)]))]
         }
-        value.brokerIds = [Int32(truncatingIfNeeded: seed &+ 3 &+ Int(0)), Int32(truncatingIfNeeded: seed &+ 7 &+ 3 &+ Int(0))]
+        value.brokerIDs = [Int32(truncatingIfNeeded: seed &+ 3 &+ Int(0)), Int32(truncatingIfNeeded: seed &+ 7 &+ 3 &+ Int(0))]
         return value
     }
 }
@@ -296,7 +296,7 @@ extension CreateTopicsRequest.CreatableReplicaAssignment {
             value.unknownTaggedFields = [TaggedField(tag: 99, data: ByteBuffer(bytes: [0xAB, 0xCD, UInt8(truncatingIfNeeded: seed)]))]
         }
         value.partitionIndex = Int32(truncatingIfNeeded: seed &+ 3 &+ Int(0))
-        value.brokerIds = [Int32(truncatingIfNeeded: seed &+ 3 &+ Int(0)), Int32(truncatingIfNeeded: seed &+ 7 &+ 3 &+ Int(0))]
+        value.brokerIDs = [Int32(truncatingIfNeeded: seed &+ 3 &+ Int(0)), Int32(truncatingIfNeeded: seed &+ 7 &+ 3 &+ Int(0))]
         return value
     }
 }
