@@ -6,7 +6,7 @@ import KafkaProtocol
 // index and then record by record within that batch.
 extension Cluster {
     func handleListOffsets(_ request: ListOffsetsRequest, context: RequestContext) -> ListOffsetsResponse {
-        ListOffsetsResponse(throttleTimeMs: 0, topics: request.topics.map { topicRequest in
+        return ListOffsetsResponse(throttleTimeMs: 0, topics: request.topics.map { topicRequest in
             let topic = topics[topicRequest.name]
             return .init(name: topicRequest.name, partitions: topicRequest.partitions.map { partitionRequest in
                 var result = ListOffsetsResponse.ListOffsetsPartitionResponse(

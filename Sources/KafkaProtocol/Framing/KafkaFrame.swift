@@ -52,11 +52,16 @@ public struct KafkaRequestFrame: Sendable {
     }
 
     /// Decodes the body for its API and version.
-    public func decodeBody() throws(KafkaProtocolError) -> KafkaRequestBody {
+    ///
+    /// Bytes left after the body are ignored unless `strict` — Apache Kafka's broker
+    /// ignores them too, and real clients depend on it: librdkafka 2.16 sends its
+    /// all-topics Metadata v12 request with three bytes after the body
+    /// (fixtures/frames/confluent-Metadata-v12-all-topics.bin).
+    public func decodeBody(strict: Bool = false) throws(KafkaProtocolError) -> KafkaRequestBody {
         guard let apiKey else { throw .unknownAPIKey(header.requestApiKey) }
         var body = self.body
         let request = try KafkaRequestBody(apiKey: apiKey, version: apiVersion, from: &body)
-        guard body.readableBytes == 0 else {
+        if strict && body.readableBytes != 0 {
             throw .trailingBytes(what: "\(apiKey) v\(apiVersion) request", count: body.readableBytes)
         }
         return request

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Drives Kafka clients written by others (confluent-kafka, kafka-python, aiokafka)
+against a broker, for tickstream's interop tests. Each subcommand prints one JSON
+object on stdout with what it observed; the Swift test asserts on it.
+
+Usage: kafka_clients.py SUBCOMMAND --bootstrap HOST:PORT [options]
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+
+def emit(result):
+    print(json.dumps(result, sort_keys=True))
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------
+# confluent-kafka (librdkafka bundled in the wheel)
+
+
+def confluent_produce(args):
+    from confluent_kafka import Producer
+
+    config = {
+        "bootstrap.servers": args.bootstrap,
+        "acks": args.acks,
+        "linger.ms": 5,
+        "enable.idempotence": args.idempotence,
+        "message.timeout.ms": 120000,
+    }
+    producer = Producer(config)
+    partitions = {}
+    errors = []
+
+    def delivered(error, message):
+        if error is not None:
+            errors.append(str(error))
+        else:
+            partitions[message.partition()] = partitions.get(message.partition(), 0) + 1
+
+    for index in range(args.count):
+        while True:
+            try:
+                producer.produce(args.topic, key=f"key-{index}", value=f"value-{index}", on_delivery=delivered)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    remaining = producer.flush(120)
+    emit({"delivered": sum(partitions.values()), "partitions": {str(k): v for k, v in partitions.items()},
+          "errors": errors[:10], "error_count": len(errors), "undelivered": remaining})
+
+
+def confluent_consume(args):
+    """Manual assignment of every partition from the beginning, reading until each
+    partition reaches the high watermark it had when we started."""
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+
+    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": "interop-manual",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    metadata = consumer.list_topics(args.topic, timeout=30)
+    partitions = sorted(metadata.topics[args.topic].partitions.keys())
+    ends = {}
+    for p in partitions:
+        low, high = consumer.get_watermark_offsets(TopicPartition(args.topic, p), timeout=30)
+        ends[p] = high
+    consumer.assign([TopicPartition(args.topic, p, OFFSET_BEGINNING) for p in partitions])
+    seen = {p: [] for p in partitions}
+    offsets_ok = True
+    deadline = time.time() + args.timeout
+    while any(len(seen[p]) < ends[p] for p in partitions) and time.time() < deadline:
+        for message in consumer.consume(num_messages=10000, timeout=1.0):
+            if message.error():
+                continue
+            p = message.partition()
+            if message.offset() != len(seen[p]):
+                offsets_ok = False
+            seen[p].append(int(message.value().decode().split("-")[1]))
+    consumer.close()
+    total = sum(len(v) for v in seen.values())
+    in_order = all(values == sorted(values) for values in seen.values())
+    all_values = [v for values in seen.values() for v in values]
+    emit({"consumed": total, "expected": sum(ends.values()), "in_order": in_order, "offsets_contiguous": offsets_ok,
+          "distinct": len(set(all_values)), "partitions": {str(p): len(seen[p]) for p in partitions}})
+
+
+def confluent_offsets_for_times(args):
+    """Produces three groups of records 50 ms apart with explicit timestamps, then asks
+    offsets_for_times for each group's timestamp and one past the end."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 0})
+    base = int(time.time() * 1000) - 10_000
+    stamps = [base, base + 1000, base + 2000]
+    for group, stamp in enumerate(stamps):
+        for index in range(10):
+            producer.produce(args.topic, key="k", value=f"g{group}-{index}", partition=0, timestamp=stamp + index)
+        producer.flush(30)
+    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": "interop-times"})
+    queries = [TopicPartition(args.topic, 0, stamp) for stamp in stamps] + [TopicPartition(args.topic, 0, base + 5)] \
+        + [TopicPartition(args.topic, 0, base + 999_999)]
+    # One call per query: librdkafka collapses repeated partitions within one call.
+    answers = [consumer.offsets_for_times([query], timeout=30)[0] for query in queries]
+    consumer.close()
+    emit({"offsets": [tp.offset for tp in answers], "errors": [str(tp.error) if tp.error else None for tp in answers]})
+
+
+def confluent_admin(args):
+    from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource, ResourceType
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    created = admin.create_topics([NewTopic(args.topic, num_partitions=3, replication_factor=1,
+                                            config={"retention.ms": "3600000", "cleanup.policy": "delete"})])
+    create_error = None
+    try:
+        created[args.topic].result(30)
+    except Exception as error:  # noqa: BLE001
+        create_error = str(error)
+    duplicate = admin.create_topics([NewTopic(args.topic, num_partitions=3, replication_factor=1)])
+    duplicate_error = None
+    try:
+        duplicate[args.topic].result(30)
+    except Exception as error:  # noqa: BLE001
+        duplicate_error = error.args[0].name() if error.args and hasattr(error.args[0], "name") else str(error)
+    listed = admin.list_topics(timeout=30)
+    partitions = len(listed.topics[args.topic].partitions) if args.topic in listed.topics else 0
+    resource = ConfigResource(ResourceType.TOPIC, args.topic)
+    configs = admin.describe_configs([resource])[resource].result(30)
+    retention = configs["retention.ms"].value if "retention.ms" in configs else None
+    deleted = admin.delete_topics([args.topic])
+    delete_error = None
+    try:
+        deleted[args.topic].result(30)
+    except Exception as error:  # noqa: BLE001
+        delete_error = str(error)
+    after = admin.list_topics(timeout=30)
+    emit({"create_error": create_error, "duplicate_error": duplicate_error, "partitions": partitions,
+          "retention_ms": retention, "delete_error": delete_error, "exists_after_delete": args.topic in after.topics})
+
+
+# ---------------------------------------------------------------------------
+# kafka-python
+
+
+def kafka_python_roundtrip(args):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    producer = KafkaProducer(bootstrap_servers=args.bootstrap, acks="all", linger_ms=5)
+    futures = [producer.send(args.topic, key=f"key-{i}".encode(), value=f"value-{i}".encode()) for i in range(args.count)]
+    producer.flush(60)
+    produced = sum(1 for f in futures if f.succeeded())
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=args.bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000)
+    partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    seen = {}
+    deadline = time.time() + args.timeout
+    while sum(len(v) for v in seen.values()) < sum(ends.values()) and time.time() < deadline:
+        for tp, messages in consumer.poll(timeout_ms=1000, max_records=10000).items():
+            for message in messages:
+                seen.setdefault(tp.partition, []).append(int(message.value.decode().split("-")[1]))
+    consumer.close()
+    emit({"produced": produced, "consumed": sum(len(v) for v in seen.values()),
+          "in_order": all(v == sorted(v) for v in seen.values()),
+          "distinct": len({x for v in seen.values() for x in v})})
+
+
+# ---------------------------------------------------------------------------
+# aiokafka
+
+
+async def aiokafka_roundtrip_async(args):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        batch = [producer.send(args.topic, key=f"key-{i}".encode(), value=f"value-{i}".encode()) for i in range(args.count)]
+        results = await asyncio.gather(*[await b for b in batch])
+        produced = len(results)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=args.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic) or [])]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic))]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        seen = {}
+        deadline = time.time() + args.timeout
+        while sum(len(v) for v in seen.values()) < sum(ends.values()) and time.time() < deadline:
+            for tp, messages in (await consumer.getmany(timeout_ms=1000, max_records=10000)).items():
+                for message in messages:
+                    seen.setdefault(tp.partition, []).append(int(message.value.decode().split("-")[1]))
+    finally:
+        await consumer.stop()
+    emit({"produced": produced, "consumed": sum(len(v) for v in seen.values()),
+          "in_order": all(v == sorted(v) for v in seen.values()),
+          "distinct": len({x for v in seen.values() for x in v})})
+
+
+def aiokafka_roundtrip(args):
+    asyncio.run(aiokafka_roundtrip_async(args))
+
+
+COMMANDS = {
+    "confluent-produce": confluent_produce,
+    "confluent-consume": confluent_consume,
+    "confluent-offsets-for-times": confluent_offsets_for_times,
+    "confluent-admin": confluent_admin,
+    "kafka-python-roundtrip": kafka_python_roundtrip,
+    "aiokafka-roundtrip": aiokafka_roundtrip,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--topic", default="interop")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--acks", default="all")
+    parser.add_argument("--idempotence", action="store_true")
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
