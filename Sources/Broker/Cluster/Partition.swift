@@ -72,6 +72,12 @@ final class Partition: @unchecked Sendable {
         try locked { () throws(ReadError) in try log.deleteRecords(before: offset) }
     }
 
+    /// Compacts the closed segments (cleanup.policy=compact). Holds the partition for the
+    /// duration: appends and fetches to this partition wait; others do not.
+    func compact(now: Int64, force: Bool = false) throws -> CompactionResult? {
+        try lock.withLock { try log.compact(now: now, force: force) }
+    }
+
     func applyRetention(now: Int64) throws -> Int {
         try lock.withLock { try log.applyRetention(now: now) }
     }

@@ -110,17 +110,26 @@ final class LogSegment {
         return nil
     }
 
+    enum ReadOutcome {
+        /// No batch in this segment ends at or after the offset.
+        case noBatch
+        /// The first batch is larger than allowed and `minOneBatch` was false.
+        case firstBatchTooLarge
+        case batches(ByteBuffer)
+    }
+
     /// Whole batches starting with the one that holds `offset`, at most `maxBytes` of them
     /// unless `minOneBatch` lets a single larger first batch through (KIP-74).
-    func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws -> ByteBuffer? {
-        guard let (start, first) = try position(ofBatchContaining: offset) else { return nil }
+    func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws -> ReadOutcome {
+        guard let (start, first) = try position(ofBatchContaining: offset) else { return .noBatch }
         var length = min(maxBytes, size - start)
         if first.totalSize > length {
-            guard minOneBatch else { return nil }
+            guard minOneBatch else { return .firstBatchTooLarge }
             length = first.totalSize
         }
         let bytes = try log.read(at: start, length: length)
-        return Self.wholeBatches(bytes)
+        guard let batches = Self.wholeBatches(bytes) else { return .noBatch }
+        return .batches(batches)
     }
 
     /// Cuts `bytes` after its last complete batch.

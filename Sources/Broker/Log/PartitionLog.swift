@@ -51,6 +51,8 @@ public final class PartitionLog {
     public private(set) var logStartOffset: Int64 = 0
     /// Offsets up to here are known to be on disk.
     public private(set) var flushedOffset: Int64 = 0
+    /// Idempotent producers' sequence state.
+    private(set) var producers = ProducerStateTable()
 
     /// The offset the next record will get: the high watermark of a single-replica partition.
     public var logEndOffset: Int64 { segments.last!.nextOffset }
@@ -59,6 +61,7 @@ public final class PartitionLog {
     public var segmentBaseOffsets: [Int64] { segments.map(\.baseOffset) }
 
     private static let logStartCheckpoint = "log-start-offset"
+    private static let producerSnapshot = "producer-state.snapshot"
 
     /// Opens the partition in `directory`, creating it when absent. Only the newest
     /// segment is scanned and cut at its first torn or corrupt batch; older segments were
@@ -87,6 +90,29 @@ public final class PartitionLog {
             logStartOffset = min(max(logStartOffset, saved), logEndOffset)
         }
         flushedOffset = logEndOffset
+        try rebuildProducerState()
+    }
+
+    /// Loads the producer snapshot and replays the batch headers written after it; without
+    /// a usable snapshot, replays every batch header of the log.
+    private func rebuildProducerState() throws {
+        var from: Int64 = logStartOffset
+        producers = ProducerStateTable()
+        if let bytes = try? FileSystem.readFile(directory + "/" + Self.producerSnapshot),
+           let (table, offset) = ProducerStateTable.restore(ByteBuffer(bytes: bytes)), offset <= logEndOffset {
+            producers = table
+            from = offset
+        }
+        for segment in segments where segment.nextOffset > from {
+            try segment.forEachBatchHeader { _, header in
+                if header.baseOffset >= from { producers.record(header) }
+            }
+        }
+    }
+
+    private func writeProducerSnapshot() throws {
+        let snapshot = producers.snapshot(offset: logEndOffset)
+        try FileSystem.writeAtomically(Array(snapshot.readableBytesView), to: directory + "/" + Self.producerSnapshot)
     }
 
     public func updateConfig(_ config: LogConfig) {
@@ -99,7 +125,24 @@ public final class PartitionLog {
     /// offsets assigned from the log end. Either every batch is appended or none is.
     /// `now` is wall-clock milliseconds (LogAppendTime and `segment.ms`).
     public func append(_ records: ByteBuffer, now: Int64) throws(AppendError) -> AppendResult {
-        let headers = try Self.validate(records, maxMessageBytes: config.maxMessageBytes)
+        let headers = try Self.validate(records, maxMessageBytes: config.maxMessageBytes,
+                                        requireKeys: config.cleanupPolicy.contains(.compact))
+        // Idempotent producers: check every batch against the state the earlier ones leave.
+        var producerState = producers
+        for header in headers {
+            switch try producerState.check(header) {
+            case .append:
+                var predicted = header
+                predicted.baseOffset = 0
+                producerState.record(predicted)
+            case .duplicate(let stored):
+                guard headers.count == 1 else {
+                    throw .outOfOrderSequence("a retried batch arrived together with new ones")
+                }
+                return AppendResult(baseOffset: stored.baseOffset, lastOffset: stored.lastOffset, logAppendTime: -1,
+                                    logStartOffset: logStartOffset, bytes: 0)
+            }
+        }
         var data = records  // the one copy: offsets are written into our own bytes, not the request's
         var nextOffset = logEndOffset
         let baseOffset = nextOffset
@@ -128,6 +171,7 @@ public final class PartitionLog {
                 try rollIfNeeded(incoming: batch.readableBytes, now: now)
                 try segments.last!.append(batch, header: header, now: now)
                 cache.append(batch, baseOffset: header.baseOffset, nextOffset: header.nextOffset)
+                producers.record(header)
             }
         } catch {
             throw .storage("\(error)")
@@ -138,7 +182,7 @@ public final class PartitionLog {
     }
 
     /// Checks every batch of a Produce payload without decoding records.
-    static func validate(_ records: ByteBuffer, maxMessageBytes: Int) throws(AppendError) -> [RecordBatchHeader] {
+    static func validate(_ records: ByteBuffer, maxMessageBytes: Int, requireKeys: Bool = false) throws(AppendError) -> [RecordBatchHeader] {
         var headers: [RecordBatchHeader] = []
         var index = records.readerIndex
         guard records.readableBytes > 0 else { throw .invalidRecord("empty record set") }
@@ -159,6 +203,20 @@ public final class PartitionLog {
             }
             guard header.recordCount > 0, header.lastOffsetDelta == header.recordCount - 1 else {
                 throw .invalidRecord("batch has \(header.recordCount) records and last offset delta \(header.lastOffsetDelta)")
+            }
+            if requireKeys && header.attributes.compression == .none {
+                // Compaction keeps the last record per key: a record without one has no place (as in Kafka).
+                let batch = RecordBatch(header: header, bytes: records.getSlice(at: index, length: header.totalSize)!)
+                do {
+                    var reader = try RecordReader(batch: batch)
+                    while let record = try reader.next() {
+                        guard record.key != nil else { throw AppendError.invalidRecord("compacted topic requires a key on every record") }
+                    }
+                } catch let error as AppendError {
+                    throw error
+                } catch {
+                    throw .corruptMessage("\(error)")
+                }
             }
             headers.append(header)
             index += header.totalSize
@@ -181,6 +239,7 @@ public final class PartitionLog {
         try active.flush()
         segments.append(try LogSegment(directory: directory, baseOffset: active.nextOffset,
                                        indexIntervalBytes: config.indexIntervalBytes, recover: true))
+        try writeProducerSnapshot()
     }
 
     // MARK: - Read
@@ -203,11 +262,11 @@ public final class PartitionLog {
         do {
             var index = segmentIndex(containing: offset)
             while index < segments.count {
-                if let bytes = try segments[index].read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch) {
-                    return bytes
+                switch try segments[index].read(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch) {
+                case .batches(let bytes): return bytes
+                case .firstBatchTooLarge: return nil
+                case .noBatch: index += 1  // past this segment's end (compaction leaves gaps)
                 }
-                if segments[index].nextOffset > offset { return nil }  // first batch too large for maxBytes
-                index += 1
             }
             return nil
         } catch {
@@ -313,6 +372,28 @@ public final class PartitionLog {
         }
     }
 
+    // MARK: - Segment access for the cleaner
+
+    /// Every segment but the active one.
+    var closedSegments: [LogSegment] { Array(segments.dropLast()) }
+    var activeSegmentBaseOffset: Int64 { segments.last!.baseOffset }
+
+    /// Puts a cleaned segment in place of `old`. An empty one is removed instead, unless it
+    /// is the first: its base offset is the log start, which compaction does not move.
+    func replaceSegmentObject(_ old: LogSegment, with new: LogSegment) throws {
+        guard let index = segments.firstIndex(where: { $0 === old }) else { return }
+        if new.isEmpty && index > 0 {
+            try new.delete()
+            segments.remove(at: index)
+        } else {
+            segments[index] = new
+        }
+    }
+
+    func clearCache() {
+        cache.removeAll()
+    }
+
     // MARK: - Durability and lifecycle
 
     /// Forces appended bytes to disk. Returns the offset now known to be durable.
@@ -327,6 +408,7 @@ public final class PartitionLog {
 
     public func close() {
         _ = try? flush()
+        try? writeProducerSnapshot()
         for segment in segments { segment.close() }
     }
 

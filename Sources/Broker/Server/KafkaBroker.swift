@@ -130,6 +130,12 @@ extension Cluster {
         for topic in topics.all {
             for partition in topic.partitions {
                 do {
+                    if topic.logConfig.cleanupPolicy.contains(.compact), let result = try partition.compact(now: now) {
+                        logger.info("compacted", metadata: [
+                            "topic": "\(topic.name)", "partition": "\(partition.index)",
+                            "records": "\(result.recordsBefore) → \(result.recordsAfter)",
+                        ])
+                    }
                     let deleted = try partition.applyRetention(now: now)
                     if deleted > 0 {
                         logger.info("retention deleted segments", metadata: [

@@ -110,12 +110,57 @@ public struct RecordBatchBuilder: Sendable {
         return ByteBuffer.varlongSize(Int64(bytes.readableBytes)) + bytes.readableBytes
     }
 
-    private static func writeBytes(_ bytes: ByteBuffer?, into buffer: inout ByteBuffer) {
+    fileprivate static func writeBytes(_ bytes: ByteBuffer?, into buffer: inout ByteBuffer) {
         guard let bytes else {
             buffer.writeVarint(-1)
             return
         }
         buffer.writeVarint(Int32(bytes.readableBytes))
         buffer.writeImmutableBuffer(bytes)
+    }
+}
+
+extension RecordBatchBuilder {
+    /// Rewrites a batch keeping only `records` (a subset of its own, in order), as log
+    /// compaction does: the base offset, last offset delta, timestamps, producer fields and
+    /// attributes of the original stay, so offsets keep their meaning; each record keeps
+    /// its own offset and timestamp and its key, value and headers byte for byte.
+    public static func rewrite(_ header: RecordBatchHeader, keeping records: [Record]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(header.totalSize)
+        buffer.writeRepeatingByte(0, count: RecordBatchHeader.size)
+        for record in records {
+            let timestampDelta = record.timestamp - header.baseTimestamp
+            let offsetDelta = record.offset - header.baseOffset
+            var body = ByteBuffer()
+            body.writeInteger(Int8(0))
+            body.writeVarlong(timestampDelta)
+            body.writeVarlong(offsetDelta)
+            writeBytes(record.key, into: &body)
+            writeBytes(record.value, into: &body)
+            body.writeVarint(Int32(record.headers.count))
+            for recordHeader in record.headers {
+                body.writeVarint(Int32(recordHeader.key.utf8.count))
+                body.writeString(recordHeader.key)
+                writeBytes(recordHeader.value, into: &body)
+            }
+            buffer.writeVarint(Int32(body.readableBytes))
+            buffer.writeBuffer(&body)
+        }
+        typealias O = RecordBatchHeader.Offset
+        buffer.setInteger(header.baseOffset, at: O.baseOffset)
+        buffer.setInteger(Int32(buffer.readableBytes - RecordBatchHeader.lengthPrefixSize), at: O.batchLength)
+        buffer.setInteger(header.partitionLeaderEpoch, at: O.partitionLeaderEpoch)
+        buffer.setInteger(Int8(2), at: O.magic)
+        buffer.setInteger(header.attributes.rawValue, at: O.attributes)
+        buffer.setInteger(header.lastOffsetDelta, at: O.lastOffsetDelta)
+        buffer.setInteger(header.baseTimestamp, at: O.baseTimestamp)
+        buffer.setInteger(header.maxTimestamp, at: O.maxTimestamp)
+        buffer.setInteger(header.producerID, at: O.producerID)
+        buffer.setInteger(header.producerEpoch, at: O.producerEpoch)
+        buffer.setInteger(header.baseSequence, at: O.baseSequence)
+        buffer.setInteger(Int32(records.count), at: O.recordCount)
+        RecordBatchHeader.rewriteCRC(in: &buffer, at: 0)
+        return buffer
     }
 }
