@@ -213,7 +213,150 @@ def aiokafka_roundtrip(args):
     asyncio.run(aiokafka_roundtrip_async(args))
 
 
+# ---------------------------------------------------------------------------
+# A proxy that drops every connection now and then, for retry and idempotence tests.
+
+
+class ChaosProxy:
+    def __init__(self, listen_port, upstream, drop_every):
+        import socket
+        import threading
+
+        self.socket_module = socket
+        self.upstream = upstream
+        self.drop_every = drop_every
+        self.connections = []
+        self.lock = threading.Lock()
+        self.running = True
+        self.dropped = 0
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", listen_port))
+        self.server.listen(64)
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+        threading.Thread(target=self.chaos_loop, daemon=True).start()
+
+    def accept_loop(self):
+        import threading
+
+        while self.running:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            host, port = self.upstream.rsplit(":", 1)
+            upstream = self.socket_module.create_connection((host, int(port)))
+            with self.lock:
+                self.connections.append((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(source, target), daemon=True).start()
+
+    def pump(self, source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def chaos_loop(self):
+        while self.running:
+            time.sleep(self.drop_every)
+            if self.drop_every <= 0:
+                continue
+            with self.lock:
+                victims, self.connections = self.connections, []
+            for client, upstream in victims:
+                self.dropped += 1
+                for s in (client, upstream):
+                    try:
+                        s.shutdown(self.socket_module.SHUT_RDWR)
+                        s.close()
+                    except OSError:
+                        pass
+
+    def calm(self):
+        self.drop_every = 0
+
+
+def confluent_idempotent_chaos(args):
+    """Produces with enable.idempotence=true and acks=all through a proxy that drops
+    every connection every few hundred milliseconds, then reads everything back."""
+    from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
+
+    proxy = ChaosProxy(args.proxy_port, args.upstream, args.drop_every)
+    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 2, "message.timeout.ms": 300000, "retry.backoff.ms": 20,
+                         "socket.connection.setup.timeout.ms": 5000, "reconnect.backoff.ms": 10,
+                         "reconnect.backoff.max.ms": 200, **({"debug": "eos,protocol"} if args.debug else {})})
+    delivered = [0]
+    errors = []
+
+    def report(error, message):
+        if error is not None:
+            errors.append(str(error))
+        else:
+            delivered[0] += 1
+
+    # Paced, so that connections drop while batches are in flight.
+    started = time.time()
+    for index in range(args.count):
+        if args.rate and index % 1000 == 0:
+            delay = started + index / args.rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        while True:
+            try:
+                producer.produce(args.topic, key=f"key-{index % 64}", value=f"{index}", on_delivery=report)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush(300)
+    proxy.calm()
+    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": "chaos-check", "enable.auto.commit": False})
+    metadata = consumer.list_topics(args.topic, timeout=30)
+    partitions = sorted(metadata.topics[args.topic].partitions.keys())
+    ends = {p: consumer.get_watermark_offsets(TopicPartition(args.topic, p), timeout=30)[1] for p in partitions}
+    consumer.assign([TopicPartition(args.topic, p, OFFSET_BEGINNING) for p in partitions])
+    seen = {p: [] for p in partitions}
+    deadline = time.time() + args.timeout
+    while any(len(seen[p]) < ends[p] for p in partitions) and time.time() < deadline:
+        for message in consumer.consume(num_messages=10000, timeout=1.0):
+            if not message.error():
+                seen[message.partition()].append(int(message.value()))
+    consumer.close()
+    values = [v for p in partitions for v in seen[p]]
+    emit({"delivered": delivered[0], "errors": errors[:5], "error_count": len(errors), "stored": sum(ends.values()),
+          "consumed": len(values), "distinct": len(set(values)),
+          "in_order": all(seen[p] == sorted(seen[p]) for p in partitions), "connections_dropped": proxy.dropped})
+
+
+def confluent_create_topic(args):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    configs = dict(item.split("=", 1) for item in args.config)
+    future = admin.create_topics([NewTopic(args.topic, num_partitions=args.partitions, replication_factor=1, config=configs)])
+    error = None
+    try:
+        future[args.topic].result(30)
+    except Exception as exception:  # noqa: BLE001
+        error = str(exception)
+    emit({"error": error})
+
+
 COMMANDS = {
+    "confluent-create-topic": confluent_create_topic,
+    "confluent-idempotent-chaos": confluent_idempotent_chaos,
     "confluent-produce": confluent_produce,
     "confluent-consume": confluent_consume,
     "confluent-offsets-for-times": confluent_offsets_for_times,
@@ -232,6 +375,13 @@ def main():
     parser.add_argument("--acks", default="all")
     parser.add_argument("--idempotence", action="store_true")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--proxy-port", type=int, default=0)
+    parser.add_argument("--upstream", default="")
+    parser.add_argument("--drop-every", type=float, default=0.3)
+    parser.add_argument("--partitions", type=int, default=1)
+    parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--rate", type=float, default=0)
+    parser.add_argument("--config", action="append", default=[])
     args = parser.parse_args()
     COMMANDS[args.command](args)
 

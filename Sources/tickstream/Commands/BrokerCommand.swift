@@ -14,6 +14,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 9092
     @Option(help: "Host clients are told to connect to, when it differs from --host.") var advertisedHost: String?
+    @Option(help: "Port clients are told to connect to, when it differs from --port.") var advertisedPort: Int?
     @Option(help: "Directory for the log, topic metadata and committed offsets.") var dataDir = "./data/broker"
     @Option(help: "Partitions of auto-created topics.") var defaultPartitions: Int32 = 8
     @Flag(inversion: .prefixedNo, help: "Create unknown topics when a client's Metadata request allows it.")
@@ -69,6 +70,7 @@ struct BrokerCommand: AsyncParsableCommand {
 
         var configuration = BrokerConfiguration(host: host, port: port, dataDirectory: dataDir)
         configuration.advertisedHost = advertisedHost
+        configuration.advertisedPort = advertisedPort
         configuration.defaultPartitions = defaultPartitions
         configuration.autoCreateTopics = autoCreateTopics
         configuration.logDefaults.durability = try parseDurability()
