@@ -93,6 +93,37 @@ final class MarketModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(moved, 18)
     }
 
+    func testSymbolsOfOneSectorMoveTogether() throws {
+        var market = try model(seed: 12, symbols: 20, configure: { $0.timeScale = 60; $0.sectorCorrelation = 0.8; $0.jumpProbability = 0 })
+        let apple = 0, microsoft = 1, exxon = market.symbols.firstIndex { $0.ticker == "XOM" }!
+        XCTAssertEqual(market.symbols[microsoft].sector, market.symbols[apple].sector)
+        XCTAssertNotEqual(market.symbols[exxon].sector, market.symbols[apple].sector)
+        var returns: [[Double]] = [[], [], []]
+        var previous = [apple, microsoft, exxon].map { market.lastPrice(symbolAt: $0) }
+        for _ in 0..<400 {
+            for _ in 0..<1_000 { _ = market.nextUpdate() }
+            for (slot, index) in [apple, microsoft, exxon].enumerated() {
+                let price = market.lastPrice(symbolAt: index)
+                returns[slot].append(price / previous[slot] - 1)
+                previous[slot] = price
+            }
+        }
+        func correlation(_ x: [Double], _ y: [Double]) -> Double {
+            let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+            var sxy = 0.0, sxx = 0.0, syy = 0.0
+            for (a, b) in zip(x, y) {
+                sxy += (a - mx) * (b - my)
+                sxx += (a - mx) * (a - mx)
+                syy += (b - my) * (b - my)
+            }
+            return sxy / (sxx * syy).squareRoot()
+        }
+        let sameSector = correlation(returns[0], returns[1])
+        let crossSector = correlation(returns[0], returns[2])
+        XCTAssertGreaterThan(sameSector, 0.6)
+        XCTAssertLessThan(crossSector.magnitude, 0.25)
+    }
+
     func testHaltedSymbolDoesNotTickUntilHaltEnds() throws {
         var market = try model(seed: 5, symbols: 10)
         XCTAssertTrue(market.halt(ticker: "NVDA", forSeconds: 10))

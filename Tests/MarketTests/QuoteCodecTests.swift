@@ -17,12 +17,12 @@ final class QuoteCodecTests: XCTestCase {
         XCTAssertEqual(String(decoding: buffer, as: UTF8.self), "prefix" + exampleJSON)
         buffer.removeAll(keepingCapacity: true)
         try example.encodeJSON(into: &buffer)
-        XCTAssertEqual(buffer.count, 101)
+        XCTAssertEqual(buffer.count, 100)
 
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 1)
         defer { raw.deallocate() }
         let written = try example.encodeJSON(into: raw)
-        XCTAssertEqual(written, 101)
+        XCTAssertEqual(written, 100)
         XCTAssertEqual(Array(raw[0..<written]), Array(exampleJSON.utf8))
 
         let small = UnsafeMutableRawBufferPointer(rebasing: raw[0..<50])
@@ -114,8 +114,8 @@ final class QuoteCodecTests: XCTestCase {
                 XCTAssertTrue(error is QuoteDecodingError)
             }
         }
-        XCTAssertThrowsError(try Quote(jsonBytes: bytes[0..<100])) {
-            XCTAssertEqual($0 as? QuoteDecodingError, .unexpectedEnd(offset: 100))
+        XCTAssertThrowsError(try Quote(jsonBytes: bytes[0..<99])) {
+            XCTAssertEqual($0 as? QuoteDecodingError, .unexpectedEnd(offset: 99))
         }
     }
 
@@ -132,17 +132,17 @@ final class QuoteCodecTests: XCTestCase {
         XCTAssertEqual(decodingError(""), .unexpectedEnd(offset: 0))
         XCTAssertEqual(decodingError("[]"), .unexpectedByte(UInt8(ascii: "["), offset: 0, expected: "'{'"))
         XCTAssertEqual(decodingError("{}"), .missingField("sym"))
-        XCTAssertEqual(decodingError(exampleJSON + "x"), .trailingBytes(offset: 101))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: #""ts":1732460000123456789"#, with: #""ts":1,"seq":5"#)), .duplicateField("seq", offset: 87))
+        XCTAssertEqual(decodingError(exampleJSON + "x"), .trailingBytes(offset: 100))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: #""ts":1732460000123456789"#, with: #""ts":1,"seq":5"#)), .duplicateField("seq", offset: 82))
         XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: #","vol":300"#, with: "")), .missingField("vol"))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "-1")), .numberOutOfRange(field: "seq", offset: 21))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "12.5")), .invalidValue(field: "seq", offset: 21))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "18446744073709551616")), .numberOutOfRange(field: "seq", offset: 21))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: ":300", with: ":9223372036854775808")), .numberOutOfRange(field: "vol", offset: 75))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "01234")), .unexpectedByte(UInt8(ascii: "1"), offset: 22, expected: "',' or '}'"))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: ".5")), .invalidValue(field: "bid", offset: 32))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: "1e999")), .numberOutOfRange(field: "bid", offset: 32))
-        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: "\"189.12\"")), .invalidValue(field: "bid", offset: 32))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "-1")), .numberOutOfRange(field: "seq", offset: 20))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "12.5")), .invalidValue(field: "seq", offset: 20))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "18446744073709551616")), .numberOutOfRange(field: "seq", offset: 20))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: ":300", with: ":9223372036854775808")), .numberOutOfRange(field: "vol", offset: 71))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "1234", with: "01234")), .unexpectedByte(UInt8(ascii: "1"), offset: 21, expected: "',' or '}'"))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: ".5")), .invalidValue(field: "bid", offset: 31))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: "1e999")), .numberOutOfRange(field: "bid", offset: 31))
+        XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "189.12", with: "\"189.12\"")), .invalidValue(field: "bid", offset: 31))
         XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "\"AAPL\"", with: "7")), .invalidValue(field: "sym", offset: 7))
         XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "AAPL", with: "AA\nPL")), .invalidString(offset: 10))
         XCTAssertEqual(decodingError(exampleJSON.replacingOccurrences(of: "AAPL", with: "AA\\xPL")), .invalidString(offset: 10))
