@@ -71,18 +71,33 @@ public struct LatencyHistogram: Sendable, Equatable {
         for value in histogram.recordedValues() {
             buckets.append([value.value, value.count])
         }
-        return SerializedHistogram(totalCount: count, clamped: clamped, buckets: buckets)
+        let minimum = histogram.min
+        return SerializedHistogram(totalCount: count, clamped: clamped, buckets: buckets,
+                                   minValue: minimum > 0 ? minimum : nil, maxValue: isEmpty ? nil : histogram.maxRecorded)
     }
 
     /// Rebuilds a histogram from its shipped buckets; each bucket's value lands in the
-    /// same bucket it came from, so the counts are exactly the sender's.
+    /// same bucket it came from, so the counts are exactly the sender's. The exact
+    /// extremes, when shipped, are recorded in their own buckets so the rebuilt
+    /// histogram reports the same minimum and maximum as the sender's.
     public init(_ serialized: SerializedHistogram) throws(SwarmError) {
         self.init()
         var total: UInt64 = 0
         for bucket in serialized.buckets {
             guard bucket.count == 2 else { throw .malformedHistogram("bucket of \(bucket.count) numbers, expected [value, count]") }
             guard bucket[0] <= Self.highestMicros * 2 else { throw .malformedHistogram("value \(bucket[0]) µs is out of range") }
-            histogram.record(bucket[0], count: bucket[1])
+            var value = bucket[0]
+            var count = bucket[1]
+            if let minimum = serialized.minValue, count > 0, histogram.valuesAreEquivalent(value, minimum) {
+                histogram.record(minimum)
+                count -= 1
+            }
+            if let maximum = serialized.maxValue, count > 0, histogram.valuesAreEquivalent(value, maximum) {
+                histogram.record(maximum)
+                count -= 1
+                if count > 0 { value = maximum }
+            }
+            if count > 0 { histogram.record(value, count: count) }
             total += bucket[1]
         }
         guard total == serialized.totalCount else {
@@ -97,11 +112,16 @@ public struct SerializedHistogram: Codable, Sendable, Equatable {
     public var totalCount: UInt64
     public var clamped: UInt64
     public var buckets: [[UInt64]]
+    /// The exact smallest non-zero and largest values recorded (optional).
+    public var minValue: UInt64?
+    public var maxValue: UInt64?
 
-    public init(totalCount: UInt64, clamped: UInt64, buckets: [[UInt64]]) {
+    public init(totalCount: UInt64, clamped: UInt64, buckets: [[UInt64]], minValue: UInt64? = nil, maxValue: UInt64? = nil) {
         self.totalCount = totalCount
         self.clamped = clamped
         self.buckets = buckets
+        self.minValue = minValue
+        self.maxValue = maxValue
     }
 }
 

@@ -76,12 +76,13 @@ public final class SwarmWorker: Sendable {
         let end = configuration.durationMillis
         while !stopRequested.load(ordering: .relaxed) {
             let now = elapsedMillis()
+            // At the end the current second is closed below, with the final report.
+            if now >= end { break }
             let second = Int(max(0, now) / 1000)
             if second > accounting.currentSecond {
                 let snapshot = accounting.closeSecond(next: second)
                 emit(.second(worker: worker, snapshot))
             }
-            if now >= end { break }
             while nextAction < plan.count, plan[nextAction].atMillis <= now {
                 await perform(plan[nextAction], transport: transport)
                 nextAction += 1

@@ -95,7 +95,7 @@ final class SwarmCoordinatorTests: XCTestCase {
         XCTAssertTrue(coordinator.summary(durationSeconds: 1).text().contains("workers lost 1"))
     }
 
-    func testNonZeroExitAfterFinalIsStillReported() {
+    func testSignalledWorkerIsReportedWithEveryReason() {
         var coordinator = SwarmCoordinator(workers: 1)
         coordinator.ingest(line: WorkerReport.error(worker: 0, message: "broker unreachable").line(), from: 0)
         coordinator.workerEnded(0, exit: .signalled(9))

@@ -27,14 +27,14 @@ final class SwarmReportTests: XCTestCase {
             XCTAssertNotNil(object[key], "missing \(key)")
         }
         XCTAssertEqual(object["deliveries"] as? Int, 500)
-        XCTAssertEqual(object["deliveriesPerSecond"] as? Double, 250)
+        XCTAssertEqual((object["deliveriesPerSecond"] as? NSNumber)?.doubleValue, 250)
         XCTAssertEqual(object["workersLost"] as? Int, 1)
         let latency = try XCTUnwrap(object["latencyMicros"] as? [String: Any])
         for key in ["p50", "p90", "p99", "p99_9", "max"] { XCTAssertNotNil(latency[key], "latency \(key)") }
         XCTAssertEqual(latency["p50"] as? Int, 25_007)  // 3-digit bucket holding 25 000
         let histogram = try XCTUnwrap(object["histogram"] as? [String: Any])
         XCTAssertEqual(histogram["totalCount"] as? Int, 500)
-        XCTAssertEqual((histogram["buckets"] as? [[Int]])?.reduce(0) { $0 + $1[1] }, 500)
+        XCTAssertEqual((histogram["buckets"] as? [[NSNumber]])?.reduce(0) { $0 + $1[1].intValue }, 500)
         XCTAssertFalse((histogram["percentiles"] as? [Any] ?? []).isEmpty)
         let timeline = try XCTUnwrap(object["timeline"] as? [[String: Any]])
         XCTAssertEqual(timeline.count, 2)
