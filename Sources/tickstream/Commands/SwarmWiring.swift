@@ -9,13 +9,13 @@ import Swarm
 enum SwarmWiring {
     /// The symbol universe, most popular first: the same list the pricer publishes.
     static func symbols(count: Int) throws -> [String] {
-        throw SwarmError.transportUnavailable("symbol list: Market's symbol universe is not wired into swarm yet")
+        throw SwarmError.notWired("the symbol list (Market's symbol universe)")
     }
 
     /// A ready transport for one worker (`configuration.via` is `kafka` or `ws`).
     /// For Kafka: connect to `configuration.bootstrap`, read the `configuration.topic`
     /// partition count from metadata and return murmur2 as the partitioner.
     static func transport(for configuration: SwarmWorkerConfiguration) async throws -> SwarmTransportSetup {
-        throw SwarmError.transportUnavailable("\(configuration.via) (the \(configuration.via == "ws" ? "gateway WebSocket" : "Kafka") transport is not wired yet)")
+        throw SwarmError.notWired("the \(configuration.via == "ws" ? "gateway WebSocket" : "Kafka") transport (--via \(configuration.via))")
     }
 }
