@@ -15,6 +15,7 @@ struct Tickstream: AsyncParsableCommand {
             BrokerCommand.self,
             PricerCommand.self,
             SwarmCommand.self,
+            SwarmWorkerCommand.self,
             SinkCommand.self,
             HistoryCommand.self,
             ReplayCommand.self,

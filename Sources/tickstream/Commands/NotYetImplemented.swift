@@ -25,12 +25,6 @@ struct PricerCommand: PlannedCommand {
     static let plannedIn = "issue 6, the price calculator"
 }
 
-struct SwarmCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "swarm",
-        abstract: "Thousands of simulated mobile consumers with an end-to-end latency report. (planned)")
-    static let plannedIn = "issue 7, the client swarm"
-}
-
 struct SinkCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "sink",
         abstract: "Exactly-once SQLite price history from a consumer group. (planned)")

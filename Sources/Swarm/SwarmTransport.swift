@@ -1,0 +1,66 @@
+/// The boundary between the swarm's accounting and the network.
+///
+/// A transport carries quotes to simulated clients: the Kafka transport (one
+/// lightweight consumer per client, fetching the watchlist's partitions) or the
+/// WebSocket transport through the gateway. It decodes each record, stamps the
+/// receive time and pushes a `Delivery` to the `SwarmDeliverySink`; it never
+/// counts anything itself. Calls for one client come in order (connect, then
+/// pause/resume/disconnect); calls for different clients may overlap.
+public protocol SwarmTransport: Sendable {
+    /// Opens client `subscription.client`'s connection and starts delivering.
+    /// With `resumeFrom` empty it starts at the log end and reports each
+    /// partition's start offset through `SwarmDeliverySink.startedReading`.
+    func connect(_ subscription: SwarmSubscription, sink: any SwarmDeliverySink) async throws
+    /// Stops fetching for the client (backgrounded app) without closing the connection.
+    func pause(client: Int) async
+    /// Fetching again from where the client stopped.
+    func resume(client: Int) async
+    /// Closes the client's connection; deliveries still in flight are ignored by the accounting.
+    func disconnect(client: Int) async
+    /// Closes everything at the end of the run.
+    func shutdown() async
+}
+
+/// What a client asks its transport for.
+public struct SwarmSubscription: Sendable, Equatable {
+    public var client: Int
+    /// The watchlist; a WebSocket transport subscribes to these symbols.
+    public var symbols: [String]
+    /// The partitions holding the watchlist; a Kafka transport fetches these.
+    public var partitions: [Int32]
+    /// The next offset to read per partition when resuming; empty for a fresh client.
+    public var resumeFrom: [Int32: Int64]
+    /// A slow reader's bandwidth cap, a hint a transport may use to size its fetches;
+    /// the cap's effect on delivery time is modelled by `SlowReaderLink` either way.
+    public var maxBytesPerSecond: Int?
+
+    public init(client: Int, symbols: [String], partitions: [Int32], resumeFrom: [Int32: Int64] = [:], maxBytesPerSecond: Int? = nil) {
+        self.client = client
+        self.symbols = symbols
+        self.partitions = partitions
+        self.resumeFrom = resumeFrom
+        self.maxBytesPerSecond = maxBytesPerSecond
+    }
+}
+
+/// Where a transport pushes what it receives. Thread-safe; called from any thread.
+public protocol SwarmDeliverySink: Sendable {
+    /// A quote arrived for `client`.
+    func deliver(_ delivery: Delivery, to client: Int)
+    /// A fresh subscription of `client` starts reading `partition` at `offset`.
+    func startedReading(client: Int, partition: Int32, at offset: Int64)
+    /// The connection of `client` broke without being asked to; the worker reconnects it.
+    func connectionLost(client: Int, reason: String)
+}
+
+/// A ready transport and the partitioner its topic uses (murmur2 over the symbol
+/// for Kafka, as every producer and consumer agree; constant for WebSocket).
+public struct SwarmTransportSetup: Sendable {
+    public var transport: any SwarmTransport
+    public var partition: @Sendable (String) -> Int32
+
+    public init(transport: any SwarmTransport, partition: @escaping @Sendable (String) -> Int32) {
+        self.transport = transport
+        self.partition = partition
+    }
+}

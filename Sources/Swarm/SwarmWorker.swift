@@ -1,0 +1,142 @@
+import Logging
+import Synchronization
+
+/// One worker process's run: builds its clients (watchlists, behaviours), connects
+/// them through the transport, carries out the behaviour plan, and emits a
+/// `second` report every second of the run and a `final` report at the end.
+///
+/// The loop is single-task; deliveries arrive concurrently through
+/// `SwarmAccounting`. `stop()` ends the run early (SIGTERM/SIGINT), still with a
+/// final report.
+public final class SwarmWorker: Sendable {
+    public let configuration: SwarmWorkerConfiguration
+    public let accounting: SwarmAccounting
+    private let subscriptions: [SwarmSubscription]
+    private let plan: [ScheduledAction]
+    private let stopRequested = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// Builds the worker's clients; `partition` maps a symbol to its partition.
+    public init(configuration: SwarmWorkerConfiguration, partition: (String) -> Int32,
+                logger: Logger = Logger(label: "tickstream.swarm.worker")) {
+        self.configuration = configuration
+        self.logger = logger
+        let watchlists = WatchlistGenerator(symbols: configuration.symbols, size: configuration.watchlistSize,
+                                            skew: configuration.watchlistSkew, seed: configuration.seed)
+        let planner = BehaviourPlanner(settings: configuration.behaviour, seed: configuration.seed)
+        var clients: [MobileClient] = []
+        var links: [Int: SlowReaderLink] = [:]
+        var subscriptions: [SwarmSubscription] = []
+        var plan: [ScheduledAction] = []
+        let clientRange = configuration.firstClient..<(configuration.firstClient + configuration.clientCount)
+        for client in clientRange {
+            let watchlist = watchlists.watchlist(forClient: client)
+            clients.append(MobileClient(id: client, watchlist: watchlist))
+            var subscription = SwarmSubscription(client: client, symbols: watchlist,
+                                                 partitions: WatchlistGenerator.partitions(for: watchlist, partition: partition))
+            if case .slowReader(let bytesPerSecond, let addedLatencyMillis) = planner.behaviour(forClient: client) {
+                links[client] = SlowReaderLink(bytesPerSecond: bytesPerSecond, addedLatencyNanos: Int64(addedLatencyMillis) * 1_000_000)
+                subscription.maxBytesPerSecond = bytesPerSecond
+            }
+            subscriptions.append(subscription)
+            plan += planner.actions(forClient: client, durationMillis: configuration.durationMillis)
+        }
+        self.subscriptions = subscriptions
+        self.plan = plan.sorted()
+        accounting = SwarmAccounting(clients: clients, firstClient: configuration.firstClient, links: links,
+                                     startSecond: 0)
+    }
+
+    /// The behaviour plan, in time order (for inspection and tests).
+    public var scheduledActions: [ScheduledAction] { plan }
+
+    /// Ends the run at the next turn of the loop.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    private func elapsedMillis() -> Int64 {
+        (WallClock.nowNanos() - configuration.epochNanos) / 1_000_000
+    }
+
+    /// Runs to the end of the configured duration (or `stop()`), emitting reports.
+    /// Returns the worker's final statistics.
+    @discardableResult
+    public func run(transport: any SwarmTransport, emit: @Sendable (WorkerReport) -> Void) async -> SwarmStats {
+        let worker = configuration.worker
+        // Wait for the common start so every worker counts seconds alike.
+        let wait = -elapsedMillis()
+        if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+        for subscription in subscriptions {
+            if stopRequested.load(ordering: .relaxed) { break }
+            await connect(subscription, transport: transport)
+        }
+        var nextAction = 0
+        var retries: [(atMillis: Int64, client: Int)] = []
+        let end = configuration.durationMillis
+        while !stopRequested.load(ordering: .relaxed) {
+            let now = elapsedMillis()
+            // At the end the current second is closed below, with the final report.
+            if now >= end { break }
+            let second = Int(max(0, now) / 1000)
+            if second > accounting.currentSecond {
+                let snapshot = accounting.closeSecond(next: second)
+                emit(.second(worker: worker, snapshot))
+            }
+            while nextAction < plan.count, plan[nextAction].atMillis <= now {
+                await perform(plan[nextAction], transport: transport)
+                nextAction += 1
+            }
+            for client in accounting.takeLostConnections() {
+                logger.debug("client \(client) lost its connection; reconnecting")
+                retries.append((now + configuration.behaviour.reconnectDelayMillis.lowerBound, client))
+            }
+            let due = retries.filter { $0.atMillis <= now }
+            retries.removeAll { $0.atMillis <= now }
+            for retry in due {
+                await perform(ScheduledAction(atMillis: now, client: retry.client, action: .reconnect), transport: transport)
+            }
+            var wake = min(end, Int64(second + 1) * 1000)
+            if nextAction < plan.count { wake = min(wake, plan[nextAction].atMillis) }
+            if let retry = retries.map(\.atMillis).min() { wake = min(wake, retry) }
+            let sleep = max(1, min(wake - elapsedMillis(), 250))
+            try? await Task.sleep(for: .milliseconds(sleep))
+        }
+        await transport.shutdown()
+        let last = accounting.closeSecond(next: accounting.currentSecond + 1)
+        emit(.second(worker: worker, last))
+        let stats = accounting.stats
+        emit(.final(worker: worker, stats: stats))
+        return stats
+    }
+
+    private func subscription(for client: Int) -> SwarmSubscription? {
+        let index = client - configuration.firstClient
+        return subscriptions.indices.contains(index) ? subscriptions[index] : nil
+    }
+
+    private func connect(_ subscription: SwarmSubscription, transport: any SwarmTransport) async {
+        var subscription = subscription
+        subscription.resumeFrom = accounting.markConnected(subscription.client, atNanos: WallClock.nowNanos())
+        do {
+            try await transport.connect(subscription, sink: accounting)
+        } catch {
+            logger.warning("client \(subscription.client) could not connect: \(error)")
+            accounting.connectionLost(client: subscription.client, reason: "\(error)")
+        }
+    }
+
+    private func perform(_ action: ScheduledAction, transport: any SwarmTransport) async {
+        switch action.action {
+        case .disconnect:
+            if accounting.markDisconnected(action.client) { await transport.disconnect(client: action.client) }
+        case .reconnect:
+            guard accounting.client(action.client)?.state == .disconnected, let subscription = subscription(for: action.client) else { return }
+            await connect(subscription, transport: transport)
+        case .pause:
+            if accounting.markPaused(action.client) { await transport.pause(client: action.client) }
+        case .resume:
+            if accounting.markResumed(action.client, atNanos: WallClock.nowNanos()) { await transport.resume(client: action.client) }
+        }
+    }
+}
