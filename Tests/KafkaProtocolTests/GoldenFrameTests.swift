@@ -17,8 +17,9 @@ import Testing
     }
 
     /// Bytes a client sends after the body that Kafka's broker ignores (and so do we):
-    /// librdkafka 2.16's Metadata v12 carries three extra bytes.
-    static let knownTrailingBytes: [String: Int] = ["confluent-Metadata-v12.bin": 3]
+    /// librdkafka 2.16's all-topics Metadata v12 (AdminClient.list_topics) carries three
+    /// extra bytes; its brokers-only and single-topic forms do not.
+    static let knownTrailingBytes: [String: Int] = ["confluent-Metadata-v12-all-topics.bin": 3]
 
     @Test func fixturesCoverEveryClientAndTheGroupAPIs() {
         let files = Self.frameFiles

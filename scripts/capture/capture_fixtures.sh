@@ -42,4 +42,13 @@ for file in $(ls "$WORK/raw" | awk -F- '{print $NF" "$0}' | sort -n | cut -d' ' 
         kept[$key]=1
     fi
 done
+# librdkafka's Metadata v12 comes in three shapes (brokers only, one topic, all topics);
+# the all-topics one carries three bytes after its body. Keep the first two of an
+# AdminClient.list_topics() session under names of their own.
+capture confluent-metadata "$PY" -c "from confluent_kafka.admin import AdminClient; \
+AdminClient({'bootstrap.servers': '127.0.0.1:$PROXY_PORT'}).list_topics(timeout=10)"
+metadata=( $(ls "$WORK/raw" | grep '^confluent-metadata-Metadata-v12' | sort -t- -k5 -n) )
+cp "$WORK/raw/${metadata[0]}" "$OUT/confluent-Metadata-v12-brokers-only.bin"
+cp "$WORK/raw/${metadata[1]}" "$OUT/confluent-Metadata-v12-all-topics.bin"
+rm -f "$OUT"/confluent-metadata-*.bin
 ls "$OUT"
