@@ -42,8 +42,7 @@ final class GroupConsumerTests: XCTestCase {
         configuration.heartbeatInterval = .milliseconds(200)
         configuration.sessionTimeout = .seconds(6)
         configuration.rebalanceTimeout = .seconds(10)
-        let memberClient = try KafkaClusterClient(bootstrap: broker.bootstrap)
-        return KafkaGroupConsumer(client: memberClient, groupID: group, topics: ["grouped"], configuration: configuration,
+        return try KafkaGroupConsumer(bootstrap: broker.bootstrap, groupID: group, topics: ["grouped"], configuration: configuration,
                                   onAssigned: { assignment in log?.record(assignment) })
     }
 
@@ -62,8 +61,8 @@ final class GroupConsumerTests: XCTestCase {
                 all += await member.assignment
                 generations.insert(await member.generationID)
             }
-            return all.count == 8 && Set(all).count == 8 && generations.count == 1
-                && (await members.asyncAllSatisfy { !(await $0.assignment).isEmpty })
+            let everyoneHasSome = await members.asyncAllSatisfy { !(await $0.assignment).isEmpty }
+            return all.count == 8 && Set(all).count == 8 && generations.count == 1 && everyoneHasSome
         }
         var sizes: [Int] = []
         for member in members { sizes.append(await member.assignment.count) }

@@ -51,7 +51,9 @@ final class RecordAccumulatorTests: XCTestCase {
     }
 
     func testIdempotentSequencesFollowRecordCountsPerPartition() {
-        var accumulator = RecordAccumulator(batchSize: 100, linger: .zero, bufferMemory: 100_000)
+        // A 30-byte record takes 37 bytes in the batch, 61 by the conservative estimate;
+        // with the 61-byte header two fit a 170-byte batch.
+        var accumulator = RecordAccumulator(batchSize: 170, linger: .zero, bufferMemory: 100_000)
         for _ in 0..<5 { _ = append(&accumulator, p0, size: 30, at: start) }
         _ = append(&accumulator, p1, size: 30, at: start)
         let first = accumulator.drain(p0, idempotent: true)!

@@ -36,6 +36,7 @@ public actor KafkaGroupConsumer {
     public nonisolated let topics: [String]
     public nonisolated let configuration: GroupConfiguration
     private let client: KafkaClusterClient
+    private let ownsClient: Bool
     private let onAssigned: (@Sendable (GroupAssignment) async -> Void)?
     private let onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
     private let logger: Logger
@@ -60,7 +61,42 @@ public actor KafkaGroupConsumer {
         onAssigned: (@Sendable (GroupAssignment) async -> Void)? = nil,
         onRevoked: (@Sendable ([TopicPartition]) async -> Void)? = nil
     ) {
+        self.init(client: client, ownsClient: false, groupID: groupID, topics: topics, configuration: configuration,
+                  consumerConfiguration: consumerConfiguration, logger: logger, onAssigned: onAssigned, onRevoked: onRevoked)
+    }
+
+    /// A member with a cluster client of its own, closed with the member.
+    public init(
+        bootstrap: String,
+        groupID: String,
+        topics: [String],
+        configuration: GroupConfiguration = GroupConfiguration(),
+        consumerConfiguration: ConsumerConfiguration = ConsumerConfiguration(),
+        clientConfiguration: ClientConfiguration = ClientConfiguration(),
+        logger: Logger = Logger(label: "tickstream.group"),
+        onAssigned: (@Sendable (GroupAssignment) async -> Void)? = nil,
+        onRevoked: (@Sendable ([TopicPartition]) async -> Void)? = nil
+    ) throws {
+        var clientConfiguration = clientConfiguration
+        clientConfiguration.allowAutoTopicCreation = false
+        let client = try KafkaClusterClient(bootstrap: bootstrap, configuration: clientConfiguration)
+        self.init(client: client, ownsClient: true, groupID: groupID, topics: topics, configuration: configuration,
+                  consumerConfiguration: consumerConfiguration, logger: logger, onAssigned: onAssigned, onRevoked: onRevoked)
+    }
+
+    private init(
+        client: KafkaClusterClient,
+        ownsClient: Bool,
+        groupID: String,
+        topics: [String],
+        configuration: GroupConfiguration,
+        consumerConfiguration: ConsumerConfiguration,
+        logger: Logger,
+        onAssigned: (@Sendable (GroupAssignment) async -> Void)?,
+        onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
+    ) {
         self.client = client
+        self.ownsClient = ownsClient
         self.consumer = KafkaConsumer(client: client, configuration: consumerConfiguration)
         self.groupID = groupID
         self.topics = topics
@@ -166,6 +202,7 @@ public actor KafkaGroupConsumer {
             _ = try? await sendToCoordinator(request)
         }
         await consumer.close()
+        if ownsClient { await client.close() }
     }
 
     // MARK: Membership
