@@ -214,6 +214,122 @@ def aiokafka_roundtrip(args):
 
 
 # ---------------------------------------------------------------------------
+# A long-running consumer-group member, for the group tests. It prints one JSON line
+# per event ("assigned", "revoked", "records", "closed") and commits synchronously
+# after every batch it reports, before polling again, so a rebalance never hands a
+# reported-but-uncommitted record to another member. A line on stdin (or stdin
+# closing) makes it leave the group cleanly; SIGKILL makes it vanish without leaving.
+
+
+def _stop_event():
+    import threading
+
+    stop = threading.Event()
+
+    def wait_for_stop():
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=wait_for_stop, daemon=True).start()
+    return stop
+
+
+def group_member_confluent(args, stop):
+    from confluent_kafka import Consumer
+
+    config = {
+        "bootstrap.servers": args.bootstrap,
+        "group.id": args.group,
+        "client.id": args.member,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": args.session_ms,
+        "heartbeat.interval.ms": max(100, args.session_ms // 8),
+        "partition.assignment.strategy": args.assignor,
+    }
+    if args.instance:
+        config["group.instance.id"] = args.instance
+    consumer = Consumer(config)
+
+    def on_assign(_consumer, partitions):
+        emit({"event": "assigned", "partitions": sorted(p.partition for p in partitions)})
+
+    def on_revoke(_consumer, partitions):
+        emit({"event": "revoked", "partitions": sorted(p.partition for p in partitions)})
+
+    consumer.subscribe([args.topic], on_assign=on_assign, on_revoke=on_revoke)
+    while not stop.is_set():
+        messages = consumer.consume(num_messages=1000, timeout=0.2)
+        records = [[m.partition(), m.offset()] for m in messages if m.error() is None]
+        if records:
+            emit({"event": "records", "records": records})
+            consumer.commit(asynchronous=False)
+    consumer.close()
+    emit({"event": "closed"})
+
+
+def group_member_kafka_python(args, stop):
+    from kafka import ConsumerRebalanceListener, KafkaConsumer
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_assigned(self, assigned):
+            emit({"event": "assigned", "partitions": sorted(p.partition for p in assigned)})
+
+        def on_partitions_revoked(self, revoked):
+            emit({"event": "revoked", "partitions": sorted(p.partition for p in revoked)})
+
+    consumer = KafkaConsumer(bootstrap_servers=args.bootstrap, group_id=args.group, client_id=args.member,
+                             enable_auto_commit=False, auto_offset_reset="earliest",
+                             session_timeout_ms=args.session_ms, heartbeat_interval_ms=max(100, args.session_ms // 8))
+    consumer.subscribe([args.topic], listener=Listener())
+    while not stop.is_set():
+        batches = consumer.poll(timeout_ms=200, max_records=1000)
+        records = [[tp.partition, m.offset] for tp, messages in batches.items() for m in messages]
+        if records:
+            emit({"event": "records", "records": records})
+            consumer.commit()
+    consumer.close()
+    emit({"event": "closed"})
+
+
+async def group_member_aiokafka_async(args, stop):
+    from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+
+    class Listener(ConsumerRebalanceListener):
+        async def on_partitions_assigned(self, assigned):
+            emit({"event": "assigned", "partitions": sorted(p.partition for p in assigned)})
+
+        async def on_partitions_revoked(self, revoked):
+            emit({"event": "revoked", "partitions": sorted(p.partition for p in revoked)})
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=args.bootstrap, group_id=args.group, client_id=args.member,
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                session_timeout_ms=args.session_ms, heartbeat_interval_ms=max(100, args.session_ms // 8))
+    consumer.subscribe([args.topic], listener=Listener())
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+            records = [[tp.partition, m.offset] for tp, messages in batches.items() for m in messages]
+            if records:
+                emit({"event": "records", "records": records})
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+    emit({"event": "closed"})
+
+
+def group_member(args):
+    stop = _stop_event()
+    if args.client == "confluent":
+        group_member_confluent(args, stop)
+    elif args.client == "kafka-python":
+        group_member_kafka_python(args, stop)
+    else:
+        asyncio.run(group_member_aiokafka_async(args, stop))
+
+
+# ---------------------------------------------------------------------------
 # A proxy that drops every connection now and then, for retry and idempotence tests.
 
 
@@ -340,6 +456,23 @@ def confluent_idempotent_chaos(args):
           "in_order": all(seen[p] == sorted(seen[p]) for p in partitions), "connections_dropped": proxy.dropped})
 
 
+def confluent_describe_group(args):
+    """ListGroups and DescribeGroups through confluent-kafka's AdminClient."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    listed = admin.list_consumer_groups().result(timeout=30)
+    groups = sorted(g.group_id for g in listed.valid)
+    described = admin.describe_consumer_groups([args.group])[args.group].result(timeout=30)
+    members = []
+    for member in described.members:
+        partitions = sorted(tp.partition for tp in member.assignment.topic_partitions) if member.assignment else []
+        members.append({"member_id": member.member_id, "client_id": member.client_id, "host": member.host,
+                        "partitions": partitions})
+    emit({"groups": groups, "state": str(described.state).split(".")[-1], "protocol": described.partition_assignor,
+          "members": sorted(members, key=lambda m: m["client_id"])})
+
+
 def confluent_create_topic(args):
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -363,6 +496,8 @@ COMMANDS = {
     "confluent-admin": confluent_admin,
     "kafka-python-roundtrip": kafka_python_roundtrip,
     "aiokafka-roundtrip": aiokafka_roundtrip,
+    "group-member": group_member,
+    "confluent-describe-group": confluent_describe_group,
 }
 
 
@@ -382,6 +517,12 @@ def main():
     parser.add_argument("--debug", action="store_true")
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--config", action="append", default=[])
+    parser.add_argument("--client", choices=["confluent", "kafka-python", "aiokafka"], default="confluent")
+    parser.add_argument("--group", default="interop-group")
+    parser.add_argument("--member", default="member")
+    parser.add_argument("--instance", default="")
+    parser.add_argument("--session-ms", type=int, default=6000)
+    parser.add_argument("--assignor", default="range")
     args = parser.parse_args()
     COMMANDS[args.command](args)
 

@@ -26,6 +26,14 @@ public struct BrokerConfiguration: Sendable {
     /// How long a new group waits for more members before its first rebalance completes
     /// (`group.initial.rebalance.delay.ms`).
     public var groupInitialRebalanceDelayMs: Int64 = 3_000
+    /// group.min.session.timeout.ms / group.max.session.timeout.ms: the session timeouts members may ask for.
+    public var groupMinSessionTimeoutMs: Int64 = 6_000
+    public var groupMaxSessionTimeoutMs: Int64 = 1_800_000
+
+    var groupLimits: GroupLimits {
+        GroupLimits(minSessionTimeoutMs: groupMinSessionTimeoutMs, maxSessionTimeoutMs: groupMaxSessionTimeoutMs,
+                    initialRebalanceDelayMs: groupInitialRebalanceDelayMs)
+    }
     /// SASL/PLAIN users (user → password). Nil leaves SASL off; when set, every request
     /// but ApiVersions, SaslHandshake and SaslAuthenticate needs an authenticated connection.
     public var saslPlainUsers: [String: String]?

@@ -17,7 +17,7 @@ final class Cluster: Sendable {
     /// Runs blocking file work (fsync) away from the event loops.
     let threadPool: NIOThreadPool
     let producerIDs: ProducerIDAllocator
-    let groups: GroupRuntime
+    let groups: GroupCoordinator
     private let advertised: NIOLockedValueBox<(host: String, port: Int32)>
 
     init(configuration: BrokerConfiguration, logger: Logger, threadPool: NIOThreadPool) throws {
@@ -30,12 +30,18 @@ final class Cluster: Sendable {
                                         cacheBytes: configuration.tailCacheBytesPerPartition, logger: logger)
         self.producerIDs = try ProducerIDAllocator(path: configuration.dataDirectory + "/producer-id-block")
         self.metrics = BrokerMetrics()
-        self.groups = GroupRuntime()
+        let offsets = try OffsetStore(directory: configuration.dataDirectory + "/__group_offsets",
+                                      syncEveryCommit: configuration.logDefaults.durability == .everyBatch)
+        self.groups = GroupCoordinator(limits: configuration.groupLimits, offsets: offsets, logger: logger)
         self.advertised = NIOLockedValueBox((configuration.advertisedHost ?? configuration.host,
                                              Int32(configuration.advertisedPort ?? configuration.port)))
     }
 
     var brokerID: Int32 { configuration.brokerID }
+
+    /// Group membership lives as long as its sessions; nothing to do when a connection closes
+    /// (a consumer that reconnects keeps its member id, one that vanished times out).
+    func connectionClosed(eventLoop: any EventLoop, connection: ConnectionState?) {}
 
     /// Where clients are told to connect: the advertised host, the bound port unless told otherwise.
     var advertisedEndpoint: (host: String, port: Int32) { advertised.withLockedValue { $0 } }

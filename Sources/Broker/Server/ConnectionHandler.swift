@@ -40,6 +40,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let remote = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         connection = ConnectionState(remoteAddress: remote, authenticated: cluster.configuration.saslPlainUsers == nil)
+        connection?.clientHost = "/" + (context.channel.remoteAddress?.ipAddress ?? "unknown")
         logger[metadataKey: "peer"] = "\(remote)"
         cluster.metrics.connections.increment()
         context.fireChannelActive()

@@ -151,6 +151,11 @@ extension Cluster {
 
     /// Fsyncs partitions whose `flush.ms` interval has passed. Runs on the thread pool.
     func flushDuePartitions(now: Int64) {
+        do {
+            try groups.offsets.flush()
+        } catch {
+            logger.error("committed offsets flush failed", metadata: ["error": "\(error)"])
+        }
         for topic in topics.all {
             guard case .interval(let interval) = topic.logConfig.durability else { continue }
             for partition in topic.partitions where partition.flushIsDue(now: now, interval: interval) {

@@ -27,6 +27,8 @@ final class ConnectionState: @unchecked Sendable {
     /// After a v0 SaslHandshake the next frame is a bare SASL token, not a Kafka request.
     var expectsRawSaslToken = false
     var principal: String?
+    /// How group APIs report the client's address (Kafka's form: "/127.0.0.1").
+    var clientHost = "unknown"
 
     init(remoteAddress: String, authenticated: Bool) {
         self.remoteAddress = remoteAddress
