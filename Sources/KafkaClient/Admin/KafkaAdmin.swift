@@ -1,0 +1,105 @@
+import KafkaProtocol
+
+/// A topic to create.
+public struct NewTopic: Sendable, Hashable {
+    public var name: String
+    /// -1 takes the broker's default.
+    public var partitions: Int32
+    public var replicationFactor: Int16
+    public var configs: [String: String]
+
+    public init(name: String, partitions: Int32 = -1, replicationFactor: Int16 = -1, configs: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.configs = configs
+    }
+}
+
+/// A topic as listed by `listTopics`.
+public struct TopicListing: Sendable, Hashable {
+    public var name: String
+    public var partitions: Int
+    public var isInternal: Bool
+}
+
+/// Topic administration: create, delete, list, describe configs.
+public struct KafkaAdmin: Sendable {
+    public let client: KafkaClusterClient
+
+    public init(client: KafkaClusterClient) {
+        self.client = client
+    }
+
+    /// Creates topics. With `ignoreExisting`, TOPIC_ALREADY_EXISTS is not an error.
+    public func createTopics(_ topics: [NewTopic], validateOnly: Bool = false, ignoreExisting: Bool = false, timeoutMs: Int32 = 30_000) async throws {
+        let request = CreateTopicsRequest(
+            topics: topics.map { topic in
+                CreateTopicsRequest.CreatableTopic(
+                    name: topic.name, numPartitions: topic.partitions, replicationFactor: topic.replicationFactor,
+                    configs: topic.configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) })
+            },
+            timeoutMs: timeoutMs, validateOnly: validateOnly)
+        let response = try await sendToController(request)
+        for result in response.topics {
+            let code = KafkaErrorCode(result.errorCode)
+            if code == .none || (ignoreExisting && code == .topicAlreadyExists) { continue }
+            throw KafkaClientError.broker(code, context: "create topic \(result.name)\(result.errorMessage.map { ": \($0)" } ?? "")")
+        }
+        if !validateOnly { await client.markStale() }
+    }
+
+    public func deleteTopics(_ names: [String], timeoutMs: Int32 = 30_000) async throws {
+        let request = DeleteTopicsRequest(
+            topics: names.map { .init(name: $0, topicID: .zero) }, topicNames: names, timeoutMs: timeoutMs)
+        let response = try await sendToController(request)
+        for result in response.responses {
+            let code = KafkaErrorCode(result.errorCode)
+            guard code == .none else {
+                throw KafkaClientError.broker(code, context: "delete topic \(result.name ?? "?")")
+            }
+        }
+        for name in names { await client.forget(topic: name) }
+    }
+
+    /// Every topic the cluster has, by name.
+    public func listTopics(includeInternal: Bool = false) async throws -> [TopicListing] {
+        let response = try await client.sendToAny(MetadataRequest(topics: nil, allowAutoTopicCreation: false))
+        return response.topics.compactMap { topic in
+            guard let name = topic.name, includeInternal || !topic.isInternal else { return nil }
+            return TopicListing(name: name, partitions: topic.partitions.count, isInternal: topic.isInternal)
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// A topic's configuration (name → value; nil for sensitive or unset values).
+    public func describeTopicConfigs(_ topic: String, keys: [String]? = nil) async throws -> [String: String?] {
+        try await describeConfigs(resourceType: 2, name: topic, keys: keys)
+    }
+
+    /// A broker's configuration.
+    public func describeBrokerConfigs(_ brokerID: Int32, keys: [String]? = nil) async throws -> [String: String?] {
+        try await describeConfigs(resourceType: 4, name: String(brokerID), keys: keys)
+    }
+
+    private func describeConfigs(resourceType: Int8, name: String, keys: [String]?) async throws -> [String: String?] {
+        let request = DescribeConfigsRequest(resources: [.init(resourceType: resourceType, resourceName: name, configurationKeys: keys)])
+        let response = try await client.sendToAny(request)
+        var configs: [String: String?] = [:]
+        for result in response.results {
+            let code = KafkaErrorCode(result.errorCode)
+            guard code == .none else {
+                throw KafkaClientError.broker(code, context: "describe configs of \(name)\(result.errorMessage.map { ": \($0)" } ?? "")")
+            }
+            for entry in result.configs { configs[entry.name] = .some(entry.value) }
+        }
+        return configs
+    }
+
+    private func sendToController<Request: KafkaRequestMessage>(_ request: Request) async throws -> Request.Response {
+        let cache = try await client.refreshMetadata(topics: [])
+        if cache.controllerID >= 0, cache.brokers[cache.controllerID] != nil {
+            return try await client.send(request, to: cache.controllerID)
+        }
+        return try await client.sendToAny(request)
+    }
+}

@@ -1,0 +1,343 @@
+import DequeModule
+import KafkaProtocol
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Reads records from manually assigned partitions: positions, seeks (ListOffsets),
+/// a fetch loop with prefetch that sends one Fetch per leader for all of its partitions,
+/// pause/resume and lag.
+///
+/// Light by construction, for thousands per process: an actor with at most one fetch
+/// round in flight and no timers; it shares the cluster client's connections when
+/// given one. Fetching starts with the first `poll` and then keeps one long-poll in flight.
+public actor KafkaConsumer {
+    struct PartitionState {
+        /// The next offset `poll` hands out.
+        var position: Int64?
+        /// The next offset to fetch (ahead of `position` by what is buffered).
+        var fetchPosition: Int64?
+        var highWatermark: Int64 = -1
+        var paused = false
+        /// Bumped by every seek, so a fetch answer for an older position is discarded.
+        var epoch: UInt64 = 0
+    }
+
+    public nonisolated let client: KafkaClusterClient
+    public nonisolated let configuration: ConsumerConfiguration
+    private let ownsClient: Bool
+    private var partitions: [TopicPartition: PartitionState] = [:]
+    private var buffered: Deque<ConsumerRecord> = []
+    private var fetching = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var pendingError: (any Error)?
+    private var isClosed = false
+
+    public init(client: KafkaClusterClient, configuration: ConsumerConfiguration = ConsumerConfiguration()) {
+        self.client = client
+        self.configuration = configuration
+        self.ownsClient = false
+    }
+
+    /// A consumer with a cluster client of its own, closed with the consumer.
+    public init(
+        bootstrap: String,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: ConsumerConfiguration = ConsumerConfiguration(),
+        clientConfiguration: ClientConfiguration = ClientConfiguration()
+    ) throws {
+        var clientConfiguration = clientConfiguration
+        clientConfiguration.allowAutoTopicCreation = false
+        self.client = try KafkaClusterClient(bootstrap: bootstrap, eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
+        self.configuration = configuration
+        self.ownsClient = true
+    }
+
+    // MARK: Assignment and positions
+
+    /// Replaces the assignment. Partitions kept keep their positions; new ones start
+    /// per `autoOffsetReset` unless sought.
+    public func assign(_ newAssignment: [TopicPartition]) {
+        var next: [TopicPartition: PartitionState] = [:]
+        for partition in newAssignment {
+            next[partition] = partitions[partition] ?? PartitionState()
+        }
+        let removed = Set(partitions.keys).subtracting(next.keys)
+        partitions = next
+        if !removed.isEmpty {
+            buffered.removeAll { removed.contains($0.topicPartition) }
+        }
+    }
+
+    public var assignment: [TopicPartition] { partitions.keys.sorted() }
+
+    /// Moves a partition's position; buffered records of it are dropped.
+    public func seek(_ partition: TopicPartition, to target: SeekPosition) async throws {
+        guard partitions[partition] != nil else {
+            throw KafkaClientError.invalidState("seek on \(partition), which is not assigned")
+        }
+        let offset: Int64
+        switch target {
+        case let .offset(value): offset = value
+        case .beginning: offset = try await lookup(partition, timestamp: KafkaClusterClient.earliestTimestamp)
+        case .end: offset = try await lookup(partition, timestamp: KafkaClusterClient.latestTimestamp)
+        case let .timestamp(milliseconds): offset = try await lookup(partition, timestamp: milliseconds)
+        }
+        setPosition(partition, offset)
+    }
+
+    /// Seeks several partitions to exact offsets at once (committed offsets, say).
+    public func seek(_ offsets: [TopicPartition: Int64]) {
+        for (partition, offset) in offsets where partitions[partition] != nil {
+            setPosition(partition, offset)
+        }
+    }
+
+    private func lookup(_ partition: TopicPartition, timestamp: Int64) async throws -> Int64 {
+        let answer = try await client.listOffsets([partition: timestamp])
+        guard let offset = answer[partition] else { throw KafkaClientError.leaderNotAvailable(topic: partition.topic, partition: partition.partition) }
+        return offset
+    }
+
+    private func setPosition(_ partition: TopicPartition, _ offset: Int64) {
+        guard var state = partitions[partition] else { return }
+        state.position = offset
+        state.fetchPosition = offset
+        state.epoch &+= 1
+        partitions[partition] = state
+        buffered.removeAll { $0.partition == partition.partition && $0.topic == partition.topic }
+    }
+
+    /// The offset of the next record `poll` will hand out for `partition`.
+    public func position(of partition: TopicPartition) -> Int64? {
+        partitions[partition]?.position
+    }
+
+    /// The high watermark seen in the last fetch of `partition`.
+    public func highWatermark(of partition: TopicPartition) -> Int64? {
+        guard let value = partitions[partition]?.highWatermark, value >= 0 else { return nil }
+        return value
+    }
+
+    /// Records between the position and the high watermark.
+    public func lag(of partition: TopicPartition) -> Int64? {
+        guard let state = partitions[partition], let position = state.position, state.highWatermark >= 0 else { return nil }
+        return max(0, state.highWatermark - position)
+    }
+
+    /// Stops fetching `paused` partitions; their buffered records go back to be fetched again after `resume`.
+    public func pause(_ paused: [TopicPartition]) {
+        for partition in paused {
+            guard var state = partitions[partition] else { continue }
+            state.paused = true
+            state.fetchPosition = state.position
+            state.epoch &+= 1
+            partitions[partition] = state
+        }
+        let set = Set(paused)
+        buffered.removeAll { set.contains($0.topicPartition) }
+    }
+
+    public func resume(_ resumed: [TopicPartition]) {
+        for partition in resumed { partitions[partition]?.paused = false }
+    }
+
+    public var paused: [TopicPartition] { partitions.filter(\.value.paused).map(\.key).sorted() }
+
+    // MARK: Records
+
+    /// Hands out buffered records (at most `maxPollRecords`), waiting for a fetch round
+    /// when none are buffered. Throws fetch errors (a compressed batch, an offset out of
+    /// range with no reset policy) once each.
+    public func poll() async throws -> [ConsumerRecord] {
+        while true {
+            if let error = pendingError {
+                pendingError = nil
+                throw error
+            }
+            guard !isClosed else { throw KafkaClientError.closed }
+            if !buffered.isEmpty {
+                let count = min(configuration.maxPollRecords, buffered.count)
+                var out: [ConsumerRecord] = []
+                out.reserveCapacity(count)
+                for _ in 0..<count {
+                    let record = buffered.removeFirst()
+                    partitions[record.topicPartition]?.position = record.offset + 1
+                    out.append(record)
+                }
+                startFetchIfNeeded()
+                return out
+            }
+            startFetchIfNeeded()
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    /// The records as an async sequence; it ends when the consumer closes.
+    public nonisolated var records: ConsumerRecordSequence { ConsumerRecordSequence(consumer: self) }
+
+    public func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        wakeWaiters()
+        if ownsClient { await client.close() }
+    }
+
+    private func wakeWaiters() {
+        let current = waiters
+        waiters.removeAll()
+        for waiter in current { waiter.resume() }
+    }
+
+    // MARK: Fetching
+
+    private func startFetchIfNeeded() {
+        guard !fetching, !isClosed, buffered.count < configuration.prefetchRecords else { return }
+        fetching = true
+        Task { await self.fetchRound() }
+    }
+
+    private func fetchRound() async {
+        defer {
+            fetching = false
+            wakeWaiters()
+            if !isClosed && buffered.count < configuration.prefetchRecords && (pendingError == nil) {
+                startFetchIfNeeded()
+            }
+        }
+        do {
+            try await resetMissingPositions()
+            let fetchable = partitions.filter { !$0.value.paused && $0.value.fetchPosition != nil }
+            guard !fetchable.isEmpty else {
+                try await Task.sleep(nanoseconds: UInt64(configuration.maxWait.nanoseconds))
+                return
+            }
+            let cache = try await client.metadata(for: Array(Set(fetchable.keys.map(\.topic))))
+            let routed = cache.route(fetchable.keys.sorted())
+            if !routed.unroutable.isEmpty { await client.markStale() }
+            var snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)] = [:]
+            for (partition, state) in fetchable { snapshot[partition] = (state.fetchPosition!, state.epoch) }
+            let results = await withTaskGroup(of: (Int32, Result<FetchResponse, any Error>).self) { group in
+                for (node, nodePartitions) in routed.byLeader {
+                    let request = makeFetchRequest(nodePartitions, snapshot: snapshot)
+                    let client = self.client
+                    let extra = configuration.maxWait
+                    group.addTask {
+                        do { return (node, .success(try await client.send(request, to: node, extraTimeout: extra))) } catch { return (node, .failure(error)) }
+                    }
+                }
+                var all: [(Int32, Result<FetchResponse, any Error>)] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            var failed = routed.byLeader.isEmpty
+            for (_, result) in results {
+                switch result {
+                case let .success(response): try absorb(response, snapshot: snapshot)
+                case let .failure(error):
+                    if let clientError = error as? KafkaClientError, !clientError.isRetriable { throw error }
+                    failed = true
+                }
+            }
+            if failed {
+                try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
+            }
+        } catch is CancellationError {
+        } catch {
+            pendingError = error
+        }
+    }
+
+    private func makeFetchRequest(_ nodePartitions: [TopicPartition], snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)]) -> FetchRequest {
+        var topics: [FetchRequest.FetchTopic] = []
+        for partition in nodePartitions {
+            let entry = FetchRequest.FetchPartition(partition: partition.partition, fetchOffset: snapshot[partition]!.offset, partitionMaxBytes: configuration.partitionMaxBytes)
+            if topics.last?.topic == partition.topic {
+                topics[topics.count - 1].partitions.append(entry)
+            } else {
+                topics.append(FetchRequest.FetchTopic(topic: partition.topic, partitions: [entry]))
+            }
+        }
+        return FetchRequest(
+            replicaID: -1, maxWaitMs: Int32(configuration.maxWait.nanoseconds / 1_000_000), minBytes: configuration.minBytes,
+            maxBytes: configuration.maxBytes, isolationLevel: 0, sessionID: 0, sessionEpoch: -1, topics: topics)
+    }
+
+    private func absorb(_ response: FetchResponse, snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)]) throws {
+        var staleMetadata = false
+        for topic in response.responses {
+            for data in topic.partitions {
+                let partition = TopicPartition(topic.topic, data.partitionIndex)
+                guard let asked = snapshot[partition], var state = partitions[partition], state.epoch == asked.epoch, !state.paused else { continue }
+                let code = KafkaErrorCode(data.errorCode)
+                if code == .offsetOutOfRange {
+                    guard configuration.autoOffsetReset != .none else {
+                        throw KafkaClientError.broker(code, context: "fetch \(partition) at \(asked.offset)")
+                    }
+                    state.position = nil
+                    state.fetchPosition = nil
+                    state.epoch &+= 1
+                    partitions[partition] = state
+                    continue
+                }
+                guard code == .none else {
+                    if code.invalidatesMetadata || code.isRetriable { staleMetadata = true; continue }
+                    throw KafkaClientError.broker(code, context: "fetch \(partition)")
+                }
+                state.highWatermark = data.highWatermark
+                let parsed = try FetchedRecords.parse(data.records, topic: partition.topic, partition: partition.partition, position: asked.offset)
+                state.fetchPosition = parsed.nextFetchOffset
+                partitions[partition] = state
+                buffered.append(contentsOf: parsed.records)
+            }
+        }
+        if staleMetadata { Task { await client.markStale() } }
+    }
+
+    /// Partitions without a position start per `autoOffsetReset`.
+    private func resetMissingPositions() async throws {
+        let missing = partitions.filter { $0.value.fetchPosition == nil }.map(\.key)
+        guard !missing.isEmpty else { return }
+        let timestamp: Int64
+        switch configuration.autoOffsetReset {
+        case .earliest: timestamp = KafkaClusterClient.earliestTimestamp
+        case .latest: timestamp = KafkaClusterClient.latestTimestamp
+        case .none: throw KafkaClientError.invalidState("no position for \(missing.sorted()) and autoOffsetReset is none")
+        }
+        var epochs: [TopicPartition: UInt64] = [:]
+        for partition in missing { epochs[partition] = partitions[partition]!.epoch }
+        let offsets = try await client.listOffsets(Dictionary(uniqueKeysWithValues: missing.map { ($0, timestamp) }))
+        for (partition, offset) in offsets {
+            // A seek while the lookup ran wins.
+            guard let state = partitions[partition], state.epoch == epochs[partition], state.fetchPosition == nil else { continue }
+            setPosition(partition, offset)
+        }
+    }
+}
+
+/// The consumer's records, one at a time, fetched a `poll` at a time.
+public struct ConsumerRecordSequence: AsyncSequence, Sendable {
+    public typealias Element = ConsumerRecord
+    let consumer: KafkaConsumer
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+        var batch: [ConsumerRecord] = []
+        var index = 0
+
+        public mutating func next() async throws -> ConsumerRecord? {
+            while index >= batch.count {
+                do {
+                    batch = try await consumer.poll()
+                    index = 0
+                } catch KafkaClientError.closed {
+                    return nil
+                }
+            }
+            defer { index += 1 }
+            return batch[index]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+}

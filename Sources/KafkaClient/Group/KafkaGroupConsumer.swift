@@ -1,0 +1,379 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Group membership settings.
+public struct GroupConfiguration: Sendable {
+    public var sessionTimeout: TimeAmount = .seconds(10)
+    public var rebalanceTimeout: TimeAmount = .seconds(30)
+    public var heartbeatInterval: TimeAmount = .seconds(1)
+    public var assignor: PartitionAssignor = .range
+    public var retryBackoff: TimeAmount = .milliseconds(100)
+
+    public init(assignor: PartitionAssignor = .range) {
+        self.assignor = assignor
+    }
+}
+
+/// What a member got in one generation of its group. The generation id fences writers:
+/// a sink that stores offsets itself keeps it beside them.
+public struct GroupAssignment: Sendable, Hashable {
+    public var generationID: Int32
+    public var memberID: String
+    public var partitions: [TopicPartition]
+}
+
+/// A consumer-group member (the classic protocol, KIP-62 heartbeats from their own task):
+/// FindCoordinator, JoinGroup (with KIP-394's MEMBER_ID_REQUIRED), SyncGroup with the
+/// leader computing the assignment, Heartbeat, OffsetCommit/OffsetFetch, LeaveGroup.
+/// Records come from the wrapped `KafkaConsumer`, whose assignment the group drives.
+///
+/// One background task per member: it heartbeats and, when the coordinator says so,
+/// rejoins (calling `onRevoked`, then `onAssigned` with the new generation).
+public actor KafkaGroupConsumer {
+    public nonisolated let consumer: KafkaConsumer
+    public nonisolated let groupID: String
+    public nonisolated let topics: [String]
+    public nonisolated let configuration: GroupConfiguration
+    private let client: KafkaClusterClient
+    private let ownsClient: Bool
+    private let onAssigned: (@Sendable (GroupAssignment) async -> Void)?
+    private let onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
+    private let logger: Logger
+
+    public private(set) var memberID = ""
+    public private(set) var generationID: Int32 = -1
+    public private(set) var assignment: [TopicPartition] = []
+    private var coordinator: Int32?
+    private var needsRejoin = true
+    private var heartbeatTask: Task<Void, Never>?
+    private var isClosed = false
+    /// The last error of the background task, for diagnosis.
+    public private(set) var lastError: (any Error)?
+
+    public init(
+        client: KafkaClusterClient,
+        groupID: String,
+        topics: [String],
+        configuration: GroupConfiguration = GroupConfiguration(),
+        consumerConfiguration: ConsumerConfiguration = ConsumerConfiguration(),
+        logger: Logger = Logger(label: "tickstream.group"),
+        onAssigned: (@Sendable (GroupAssignment) async -> Void)? = nil,
+        onRevoked: (@Sendable ([TopicPartition]) async -> Void)? = nil
+    ) {
+        self.init(client: client, ownsClient: false, groupID: groupID, topics: topics, configuration: configuration,
+                  consumerConfiguration: consumerConfiguration, logger: logger, onAssigned: onAssigned, onRevoked: onRevoked)
+    }
+
+    /// A member with a cluster client of its own, closed with the member.
+    public init(
+        bootstrap: String,
+        groupID: String,
+        topics: [String],
+        configuration: GroupConfiguration = GroupConfiguration(),
+        consumerConfiguration: ConsumerConfiguration = ConsumerConfiguration(),
+        clientConfiguration: ClientConfiguration = ClientConfiguration(),
+        logger: Logger = Logger(label: "tickstream.group"),
+        onAssigned: (@Sendable (GroupAssignment) async -> Void)? = nil,
+        onRevoked: (@Sendable ([TopicPartition]) async -> Void)? = nil
+    ) throws {
+        var clientConfiguration = clientConfiguration
+        clientConfiguration.allowAutoTopicCreation = false
+        let client = try KafkaClusterClient(bootstrap: bootstrap, configuration: clientConfiguration)
+        self.init(client: client, ownsClient: true, groupID: groupID, topics: topics, configuration: configuration,
+                  consumerConfiguration: consumerConfiguration, logger: logger, onAssigned: onAssigned, onRevoked: onRevoked)
+    }
+
+    private init(
+        client: KafkaClusterClient,
+        ownsClient: Bool,
+        groupID: String,
+        topics: [String],
+        configuration: GroupConfiguration,
+        consumerConfiguration: ConsumerConfiguration,
+        logger: Logger,
+        onAssigned: (@Sendable (GroupAssignment) async -> Void)?,
+        onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
+    ) {
+        self.client = client
+        self.ownsClient = ownsClient
+        self.consumer = KafkaConsumer(client: client, configuration: consumerConfiguration)
+        self.groupID = groupID
+        self.topics = topics
+        self.configuration = configuration
+        self.logger = logger
+        self.onAssigned = onAssigned
+        self.onRevoked = onRevoked
+    }
+
+    /// Joins the group and waits for the first assignment; then heartbeats in the background.
+    public func start() async throws {
+        guard heartbeatTask == nil else { return }
+        try await rejoin()
+        heartbeatTask = Task { await self.heartbeatLoop() }
+    }
+
+    /// Records of the partitions currently assigned.
+    public nonisolated var records: ConsumerRecordSequence { consumer.records }
+
+    public func poll() async throws -> [ConsumerRecord] {
+        try await consumer.poll()
+    }
+
+    // MARK: Offsets
+
+    /// Commits offsets (the next offset to read, per partition): by default the consumer's
+    /// positions of every assigned partition. Fenced by generation and member id.
+    public func commitSync(_ offsets: [TopicPartition: Int64]? = nil) async throws {
+        var toCommit: [TopicPartition: Int64] = offsets ?? [:]
+        if offsets == nil {
+            for partition in assignment {
+                if let position = await consumer.position(of: partition) { toCommit[partition] = position }
+            }
+        }
+        guard !toCommit.isEmpty else { return }
+        var byTopic: [String: [OffsetCommitRequest.OffsetCommitRequestPartition]] = [:]
+        for (partition, offset) in toCommit {
+            byTopic[partition.topic, default: []].append(.init(partitionIndex: partition.partition, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: nil))
+        }
+        let request = OffsetCommitRequest(
+            groupID: groupID, generationIDOrMemberEpoch: generationID, memberID: memberID, groupInstanceID: nil,
+            retentionTimeMs: -1, topics: byTopic.sorted { $0.key < $1.key }.map { .init(name: $0.key, partitions: $0.value) })
+        let response = try await sendToCoordinator(request)
+        for topic in response.topics {
+            for partition in topic.partitions where partition.errorCode != 0 {
+                let code = KafkaErrorCode(partition.errorCode)
+                if code == .rebalanceInProgress || code == .illegalGeneration || code == .unknownMemberID { needsRejoin = true }
+                if code == .notCoordinator || code == .coordinatorNotAvailable { coordinator = nil }
+                throw KafkaClientError.broker(code, context: "commit \(topic.name)-\(partition.partitionIndex) for group \(groupID)")
+            }
+        }
+    }
+
+    /// Commits in the background; `completion` (if any) gets the outcome.
+    public func commitAsync(_ offsets: [TopicPartition: Int64]? = nil, completion: (@Sendable ((any Error)?) -> Void)? = nil) {
+        Task {
+            do {
+                try await self.commitSync(offsets)
+                completion?(nil)
+            } catch {
+                completion?(error)
+            }
+        }
+    }
+
+    /// The group's committed offsets for `partitions` (-1 where none is committed).
+    public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        var byTopic: [String: [Int32]] = [:]
+        for partition in partitions { byTopic[partition.topic, default: []].append(partition.partition) }
+        let topics = byTopic.sorted { $0.key < $1.key }
+        let request = OffsetFetchRequest(
+            groupID: groupID,
+            topics: topics.map { .init(name: $0.key, partitionIndexes: $0.value) },
+            groups: [.init(groupID: groupID, memberID: nil, memberEpoch: -1, topics: topics.map { .init(name: $0.key, partitionIndexes: $0.value) })],
+            requireStable: false)
+        let response = try await sendToCoordinator(request)
+        var result: [TopicPartition: Int64] = [:]
+        if let group = response.groups.first {
+            guard group.errorCode == 0 else { throw KafkaClientError.broker(KafkaErrorCode(group.errorCode), context: "OffsetFetch for group \(groupID)") }
+            for topic in group.topics {
+                for partition in topic.partitions {
+                    result[TopicPartition(topic.name, partition.partitionIndex)] = partition.committedOffset
+                }
+            }
+        } else {
+            guard response.errorCode == 0 else { throw KafkaClientError.broker(KafkaErrorCode(response.errorCode), context: "OffsetFetch for group \(groupID)") }
+            for topic in response.topics {
+                for partition in topic.partitions {
+                    result[TopicPartition(topic.name, partition.partitionIndex)] = partition.committedOffset
+                }
+            }
+        }
+        return result
+    }
+
+    /// Leaves the group (so the others take over at once) and closes the consumer.
+    public func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        heartbeatTask?.cancel()
+        if !memberID.isEmpty {
+            let request = LeaveGroupRequest(groupID: groupID, memberID: memberID, members: [.init(memberID: memberID, groupInstanceID: nil, reason: "closing")])
+            _ = try? await sendToCoordinator(request)
+        }
+        await consumer.close()
+        if ownsClient { await client.close() }
+    }
+
+    // MARK: Membership
+
+    private func heartbeatLoop() async {
+        while !isClosed && !Task.isCancelled {
+            if needsRejoin {
+                do {
+                    try await rejoin()
+                } catch {
+                    lastError = error
+                    logger.warning("rejoin failed", metadata: ["group": "\(groupID)", "error": "\(error)"])
+                    try? await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
+                }
+                continue
+            }
+            try? await Task.sleep(nanoseconds: UInt64(configuration.heartbeatInterval.nanoseconds))
+            guard !isClosed && !Task.isCancelled else { return }
+            do {
+                let response = try await sendToCoordinator(HeartbeatRequest(groupID: groupID, generationID: generationID, memberID: memberID, groupInstanceID: nil))
+                handleMembershipError(KafkaErrorCode(response.errorCode))
+            } catch {
+                lastError = error
+                coordinator = nil
+            }
+        }
+    }
+
+    private func handleMembershipError(_ code: KafkaErrorCode) {
+        switch code {
+        case .none: return
+        case .rebalanceInProgress:
+            needsRejoin = true
+        case .unknownMemberID, .illegalGeneration, .fencedInstanceID:
+            memberID = code == .unknownMemberID ? "" : memberID
+            needsRejoin = true
+        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress:
+            coordinator = nil
+        default:
+            lastError = KafkaClientError.broker(code, context: "heartbeat of group \(groupID)")
+        }
+    }
+
+    /// Revokes, joins, syncs, positions, assigns: one rebalance, retried until it completes.
+    private func rejoin() async throws {
+        if !assignment.isEmpty {
+            let revoked = assignment
+            await onRevoked?(revoked)
+            assignment = []
+            await consumer.assign([])
+        }
+        var attempts = 0
+        while !isClosed {
+            attempts += 1
+            if attempts > 1 { try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds)) }
+            guard attempts <= 100 else { throw KafkaClientError.invalidState("group \(groupID): no stable generation after 100 attempts") }
+            let join = try await sendToCoordinator(JoinGroupRequest(
+                groupID: groupID,
+                sessionTimeoutMs: Int32(configuration.sessionTimeout.nanoseconds / 1_000_000),
+                rebalanceTimeoutMs: Int32(configuration.rebalanceTimeout.nanoseconds / 1_000_000),
+                memberID: memberID, groupInstanceID: nil, protocolType: "consumer",
+                protocols: [.init(name: configuration.assignor.rawValue, metadata: try ConsumerProtocolCodec.encodeSubscription(topics: topics))],
+                reason: nil), extraTimeout: configuration.rebalanceTimeout)
+            let joinError = KafkaErrorCode(join.errorCode)
+            switch joinError {
+            case .none: break
+            case .memberIDRequired:
+                memberID = join.memberID
+                attempts = 0
+                continue
+            case .unknownMemberID:
+                memberID = ""
+                continue
+            case .rebalanceInProgress, .illegalGeneration: continue
+            case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress:
+                coordinator = nil
+                continue
+            default:
+                throw KafkaClientError.broker(joinError, context: "JoinGroup \(groupID)")
+            }
+            memberID = join.memberID
+            generationID = join.generationID
+            var assignments: [SyncGroupRequest.SyncGroupRequestAssignment] = []
+            if join.leader == join.memberID {
+                assignments = try await computeAssignments(join.members)
+            }
+            let sync = try await sendToCoordinator(SyncGroupRequest(
+                groupID: groupID, generationID: generationID, memberID: memberID, groupInstanceID: nil,
+                protocolType: "consumer", protocolName: join.protocolName ?? configuration.assignor.rawValue,
+                assignments: assignments), extraTimeout: configuration.rebalanceTimeout)
+            let syncError = KafkaErrorCode(sync.errorCode)
+            switch syncError {
+            case .none: break
+            case .rebalanceInProgress: continue
+            case .unknownMemberID, .illegalGeneration:
+                if syncError == .unknownMemberID { memberID = "" }
+                continue
+            case .notCoordinator, .coordinatorNotAvailable:
+                coordinator = nil
+                continue
+            default:
+                throw KafkaClientError.broker(syncError, context: "SyncGroup \(groupID)")
+            }
+            let partitions = try ConsumerProtocolCodec.decodeAssignment(sync.assignment)
+            await consumer.assign(partitions)
+            if !partitions.isEmpty {
+                let committed = try await committed(partitions)
+                await consumer.seek(committed.filter { $0.value >= 0 })
+            }
+            assignment = partitions
+            needsRejoin = false
+            logger.debug("joined", metadata: ["group": "\(groupID)", "generation": "\(generationID)", "partitions": "\(partitions.count)"])
+            await onAssigned?(GroupAssignment(generationID: generationID, memberID: memberID, partitions: partitions))
+            return
+        }
+        throw KafkaClientError.closed
+    }
+
+    private func computeAssignments(_ members: [JoinGroupResponse.JoinGroupResponseMember]) async throws -> [SyncGroupRequest.SyncGroupRequestAssignment] {
+        var subscriptions: [String: [String]] = [:]
+        for member in members {
+            subscriptions[member.memberID] = try ConsumerProtocolCodec.decodeSubscription(member.metadata).topics
+        }
+        let allTopics = Array(Set(subscriptions.values.joined())).sorted()
+        let cache = try await client.metadata(for: allTopics)
+        var counts: [String: Int] = [:]
+        for topic in allTopics { counts[topic] = cache.partitionCount(of: topic) }
+        let plan = configuration.assignor.assign(subscriptions: subscriptions, partitionCounts: counts)
+        return try plan.sorted { $0.key < $1.key }.map { member, partitions in
+            .init(memberID: member, assignment: try ConsumerProtocolCodec.encodeAssignment(partitions))
+        }
+    }
+
+    // MARK: Coordinator
+
+    private func sendToCoordinator<Request: KafkaRequestMessage>(_ request: Request, extraTimeout: TimeAmount = .zero) async throws -> Request.Response {
+        let node = try await findCoordinator()
+        do {
+            return try await client.send(request, to: node, extraTimeout: extraTimeout)
+        } catch {
+            coordinator = nil
+            throw error
+        }
+    }
+
+    private func findCoordinator() async throws -> Int32 {
+        if let coordinator { return coordinator }
+        var lastError: any Error = KafkaClientError.broker(.coordinatorNotAvailable, context: "FindCoordinator \(groupID)")
+        for attempt in 0..<50 {
+            if attempt > 0 { try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds)) }
+            let response: FindCoordinatorResponse
+            do {
+                response = try await client.sendToAny(FindCoordinatorRequest(key: groupID, keyType: 0, coordinatorKeys: [groupID]))
+            } catch {
+                lastError = error
+                continue
+            }
+            let entry = response.coordinators.first
+            let code = KafkaErrorCode(entry?.errorCode ?? response.errorCode)
+            let nodeID = entry?.nodeID ?? response.nodeID
+            guard code == .none, nodeID >= 0 else {
+                lastError = KafkaClientError.broker(code, context: "FindCoordinator \(groupID)")
+                if !code.isRetriable { throw lastError }
+                continue
+            }
+            if await client.metadata.brokers[nodeID] == nil {
+                _ = try? await client.refreshMetadata(topics: [])
+            }
+            coordinator = nodeID
+            return nodeID
+        }
+        throw lastError
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Memory per idle consumer: 2000 KafkaConsumers sharing one cluster client on one
+# EventLoopGroup, each assigned one partition and positioned, against an in-process
+# broker. Prints the RSS growth (from /proc/self/statm) per consumer.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scratch="${SCRATCH_PATH:-.build}"
+swift test --scratch-path "$scratch" --filter KafkaClientTests.ConsumerMemoryTests 2>&1 | grep -E "client memory:|passed|failed"
