@@ -3,7 +3,8 @@ import GRDB
 /// The history database's tables, created and upgraded by a `DatabaseMigrator`.
 ///
 /// - `quotes`: one row per quote, unique by (symbol, seq); indexed by (symbol, ts) for
-///   "X between T1 and T2" and "X at or before T", and by ts for replays of all symbols.
+///   "X between T1 and T2" and "X at or before T" (seq breaks ties of ts), and by ts for
+///   replays of all symbols.
 /// - `candles_1s`, `candles_1m`: OHLCV per symbol and bucket, kept in the transaction that
 ///   writes the quotes. `open_ts`/`close_ts` let out-of-order quotes land correctly.
 /// - `sink_offsets`: the next offset to consume per partition, committed with the rows.
@@ -26,7 +27,7 @@ enum HistorySchema {
                     offset INTEGER NOT NULL
                 );
                 CREATE UNIQUE INDEX quotes_symbol_seq ON quotes(symbol, seq);
-                CREATE INDEX quotes_symbol_ts ON quotes(symbol, ts);
+                CREATE INDEX quotes_symbol_ts ON quotes(symbol, ts, seq);
                 CREATE INDEX quotes_ts ON quotes(ts);
                 """)
             for interval in CandleInterval.allCases {

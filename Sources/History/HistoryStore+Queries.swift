@@ -80,7 +80,7 @@ extension HistoryStore {
                 SELECT \(Self.quoteColumns.split(separator: ",").map { "q." + $0.trimmingPrefix(" ") }.joined(separator: ", "))
                 FROM (SELECT DISTINCT symbol FROM candles_1m) AS s
                 JOIN quotes AS q ON q.symbol = s.symbol
-                    AND q.seq = (SELECT MAX(seq) FROM quotes WHERE symbol = s.symbol)
+                    AND q.seq = (SELECT seq FROM quotes WHERE symbol = s.symbol ORDER BY seq DESC LIMIT 1)
                 ORDER BY q.symbol
                 """)
             var quotes: [StoredQuote] = []
