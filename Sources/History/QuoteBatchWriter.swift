@@ -26,10 +26,11 @@ enum QuoteBatchWriter {
                     throw HistoryError.valueOutOfRange(field: "seq", value: String(quote.seq))
                 }
                 do {
-                    try insertQuote.execute(arguments: [
+                    insertQuote.setUncheckedArguments([
                         quote.symbol, seq, quote.timestamp, quote.bid, quote.ask, quote.last, quote.volume,
                         record.topic, record.partition, record.offset,
                     ])
+                    try insertQuote.execute()
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                     throw HistoryError.duplicateQuote(symbol: quote.symbol, seq: quote.seq, topic: record.topic,
                                                       partition: record.partition, offset: record.offset)
