@@ -8,13 +8,11 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history",
         abstract: "Query stored prices: a symbol over time, the price at a time, candles.",
         discussion: """
-            TIME is now, a duration ago (30s, 10m, 2h, 1d, 1h30m), an ISO-8601 time
-            (2026-11-26T10:00:00Z, 2026-11-26T10:00:00.250+01:00; no zone means UTC) or a Unix
-            time in seconds, milliseconds or nanoseconds.
+            TIME is now, a duration ago (30s, 10m, 2h, 1d, 1h30m), an ISO-8601 time (2026-11-26T10:00:00Z, 2026-11-26T10:00:00.250+01:00; no zone means UTC) or a Unix time in seconds, milliseconds or nanoseconds.
 
             Examples:
-              tickstream history                         the latest quote of every symbol
-              tickstream history AAPL --since 10m        AAPL's quotes of the last ten minutes
+              tickstream history                      # latest quote of every symbol
+              tickstream history AAPL --since 10m     # AAPL over the last 10 minutes
               tickstream history AAPL --at 2026-11-26T10:00:00Z
               tickstream history AAPL --since 1h --candles 1m --format csv
             """
