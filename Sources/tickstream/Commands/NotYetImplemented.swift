@@ -31,12 +31,6 @@ struct SinkCommand: PlannedCommand {
     static let plannedIn = "issue 8, history"
 }
 
-struct HistoryCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "history",
-        abstract: "Query stored prices: a symbol over time, the price at a time, candles. (planned)")
-    static let plannedIn = "issue 8, history"
-}
-
 struct ReplayCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "replay",
         abstract: "Replay a time range of history at N× speed to a topic or stdout. (planned)")
