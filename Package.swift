@@ -65,9 +65,11 @@ let package = Package(
         .target(
             name: "History",
             dependencies: [
-                "KafkaClient", "Market",
+                "KafkaClient", "KafkaProtocol", "Market",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KafkaClient
 import Market
 
 /// The SQLite price history: schema, the exactly-once write path for the sink, and queries.
@@ -129,18 +130,23 @@ public final class HistoryStore: Sendable {
     /// - Throws: `HistoryError.fenced` (nothing written) when a partition is owned by
     ///   someone else; `HistoryError.duplicateQuote` (nothing written) when a quote's
     ///   (symbol, seq) is already stored.
+    /// - Parameter advancing: per partition, a next offset to store at least (past records
+    ///   that carried no quote, so that a bad record never stalls its partition); its
+    ///   partitions are ownership-checked like those of `records`.
     @discardableResult
-    public func write(quotes records: [SinkRecord], owner: String, generation: Int32) throws -> WriteSummary {
+    public func write(quotes records: [SinkRecord], advancing: [TopicPartition: Int64] = [:],
+                      owner: String, generation: Int32) throws -> WriteSummary {
         try pool.writeWithoutTransaction { db in
-            try QuoteBatchWriter.write(db, records: records, owner: owner, generation: generation)
+            try QuoteBatchWriter.write(db, records: records, advancing: advancing, owner: owner, generation: generation)
         }
     }
 
-    /// `write(quotes:owner:generation:)` without blocking the calling task's thread.
+    /// `write(quotes:advancing:owner:generation:)` without blocking the calling task's thread.
     @discardableResult
-    public func write(quotes records: [SinkRecord], owner: String, generation: Int32) async throws -> WriteSummary {
+    public func write(quotes records: [SinkRecord], advancing: [TopicPartition: Int64] = [:],
+                      owner: String, generation: Int32) async throws -> WriteSummary {
         try await pool.writeWithoutTransaction { db in
-            try QuoteBatchWriter.write(db, records: records, owner: owner, generation: generation)
+            try QuoteBatchWriter.write(db, records: records, advancing: advancing, owner: owner, generation: generation)
         }
     }
 

@@ -1,4 +1,5 @@
 import History
+import KafkaClient
 import Market
 import XCTest
 
