@@ -19,12 +19,6 @@ struct DemoCommand: PlannedCommand {
     static let plannedIn = "issue 10, gateway and demo"
 }
 
-struct PricerCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "pricer",
-        abstract: "The price calculator: a seedable market publishing quotes keyed by symbol. (planned)")
-    static let plannedIn = "issue 6, the price calculator"
-}
-
 struct SinkCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "sink",
         abstract: "Exactly-once SQLite price history from a consumer group. (planned)")
