@@ -43,12 +43,27 @@ public final class HistorySink: Service, Sendable {
 
     public func run() async throws {
         let store = try HistoryStore(path: configuration.databasePath, busyTimeoutSeconds: configuration.busyTimeout.seconds)
-        let group = try makeGroup(store: store)
+        var clientConfiguration = ClientConfiguration()
+        clientConfiguration.allowAutoTopicCreation = false
+        let client = try KafkaClusterClient(bootstrap: configuration.bootstrap, configuration: clientConfiguration)
+        do {
+            try await cancelWhenGracefulShutdown { try await self.waitForTopic(client) }
+        } catch {
+            await client.close()
+            throw error
+        }
+        let group = makeGroup(client: client, store: store)
         let handoff = RecordHandoff<PolledRecords>()
         logger.info("sink joining group", metadata: [
             "group": "\(configuration.groupID)", "topic": "\(configuration.topic)", "db": "\(configuration.databasePath)",
         ])
-        try await group.start()
+        do {
+            try await group.start()
+        } catch {
+            await group.close()
+            await client.close()
+            throw error
+        }
         let poller = Task { await self.pollLoop(group: group, store: store, handoff: handoff) }
         let status = Task { await self.statusLoop(group: group) }
         let result: Result<Void, any Error>
@@ -70,6 +85,7 @@ public final class HistorySink: Service, Sendable {
         await handoff.close()
         await refreshLag(group: group)
         await group.close()
+        await client.close()
         _ = await poller.value
         status.cancel()
         _ = await status.value
@@ -77,7 +93,24 @@ public final class HistorySink: Service, Sendable {
         try result.get()
     }
 
-    private func makeGroup(store: HistoryStore) throws -> KafkaGroupConsumer {
+    /// The group's assignment is computed from the topic's partitions at join time, so the
+    /// sink waits until the topic exists (the pricer creates it) instead of joining with none.
+    private func waitForTopic(_ client: KafkaClusterClient) async throws {
+        var waited = false
+        while true {
+            if let metadata = try? await client.refreshMetadata(topics: [configuration.topic]),
+               let count = metadata.partitionCount(of: configuration.topic), count > 0 {
+                return
+            }
+            if !waited {
+                logger.info("waiting for topic \(configuration.topic) to exist")
+                waited = true
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    private func makeGroup(client: KafkaClusterClient, store: HistoryStore) -> KafkaGroupConsumer {
         var groupConfiguration = GroupConfiguration()
         groupConfiguration.sessionTimeout = .nanoseconds(Int64(configuration.sessionTimeout.seconds * 1e9))
         groupConfiguration.heartbeatInterval = .nanoseconds(Int64(configuration.heartbeatInterval.seconds * 1e9))
@@ -87,8 +120,8 @@ public final class HistorySink: Service, Sendable {
         consumerConfiguration.prefetchRecords = max(1000, 2 * consumerConfiguration.maxPollRecords)
         consumerConfiguration.autoOffsetReset = .earliest
         consumerConfiguration.maxWait = .milliseconds(100)
-        return try KafkaGroupConsumer(
-            bootstrap: configuration.bootstrap, groupID: configuration.groupID, topics: [configuration.topic],
+        return KafkaGroupConsumer(
+            client: client, groupID: configuration.groupID, topics: [configuration.topic],
             configuration: groupConfiguration, consumerConfiguration: consumerConfiguration, logger: logger,
             onAssigned: { [self] assignment in await self.assigned(assignment, store: store) },
             onRevoked: { [self] partitions in self.revoked(partitions) })
