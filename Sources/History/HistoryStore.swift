@@ -157,4 +157,21 @@ public final class HistoryStore: Sendable {
                                arguments: [partition.topic, partition.partition])
         }
     }
+
+    /// Who owns a partition in the history: the sink's member id and group generation.
+    public struct PartitionOwner: Sendable, Hashable {
+        public var owner: String
+        public var generation: Int32
+    }
+
+    /// The current owner of every partition ever claimed.
+    public func partitionOwners() throws -> [TopicPartition: PartitionOwner] {
+        try pool.read { db in
+            var owners: [TopicPartition: PartitionOwner] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT topic, partition, owner, generation FROM partition_owners") {
+                owners[TopicPartition(topic: row[0], partition: row[1])] = PartitionOwner(owner: row[2], generation: row[3])
+            }
+            return owners
+        }
+    }
 }

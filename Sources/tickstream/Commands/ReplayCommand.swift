@@ -86,9 +86,15 @@ struct ReplayCommand: AsyncParsableCommand {
         var sent = 0
         var first: Int64?
         var last: Int64?
+        var firstSent = ContinuousClock.now
+        var lastSent = firstSent
         let track: (StoredQuote) async throws -> Void = { stored in
-            if first == nil { first = stored.quote.timestamp }
+            if first == nil {
+                first = stored.quote.timestamp
+                firstSent = .now
+            }
             last = stored.quote.timestamp
+            lastSent = .now
             try await send(stored)
         }
         switch source {
@@ -115,10 +121,11 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         await client?.close()
 
-        let seconds = (ContinuousClock.now - wall).components
-        let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+        let elapsed = seconds(ContinuousClock.now - wall)
+        let sending = seconds(lastSent - firstSent)
         let span = first.flatMap { first in last.map { Double($0 - first) / 1e9 } } ?? 0
-        let achieved = elapsed > 0 ? span / elapsed : 0
+        // Speed over the sends themselves: history span / wall time from first to last send.
+        let achieved = sending > 0 ? span / sending : 0
         let rate = elapsed > 0 ? Double(sent) / elapsed : 0
         let destination = publisher.map { "to \($0.topic)" } ?? "to stdout"
         let summary = "replayed \(sent) quotes \(destination) from \(source.rawValue): \(String(format: "%.3f", span)) s of history "
@@ -131,6 +138,10 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         if failed > 0 { throw ExitCode(1) }
     }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// Buffered writes to standard output.
