@@ -129,7 +129,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HistoryTests",
+            dependencies: ["History", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayTests",

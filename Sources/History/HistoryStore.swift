@@ -77,20 +77,26 @@ public final class HistoryStore: Sendable {
     /// one transaction.
     /// - Throws: `HistoryError.fenced` when a partition is owned at a higher generation;
     ///   then no partition is claimed.
-    public func claim(partitions: [TopicPartition], owner: String, generation: Int32) throws -> [TopicPartition: Int64?] {
+    /// - Parameter overridingNewerGenerations: claim even where a higher generation is
+    ///   stored. Only for a member whose generation the coordinator still confirms: the
+    ///   group was recreated (a broker restart resets generations), and the stored owners
+    ///   belong to its previous life. Every other writer is fenced all the same.
+    public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
+                      overridingNewerGenerations: Bool = false) throws -> [TopicPartition: Int64?] {
         try pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
         }
     }
 
-    /// `claim(partitions:owner:generation:)` without blocking the calling task's thread.
-    public func claim(partitions: [TopicPartition], owner: String, generation: Int32) async throws -> [TopicPartition: Int64?] {
+    /// `claim(partitions:owner:generation:overridingNewerGenerations:)` without blocking the calling task's thread.
+    public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
+                      overridingNewerGenerations: Bool = false) async throws -> [TopicPartition: Int64?] {
         try await pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
         }
     }
 
-    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32) throws -> [TopicPartition: Int64?] {
+    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32, force: Bool) throws -> [TopicPartition: Int64?] {
         var offsets: [TopicPartition: Int64?] = [:]
         try db.inTransaction(.immediate) {
             let readOwner = try db.cachedStatement(sql: "SELECT generation FROM partition_owners WHERE topic = ? AND partition = ?")
@@ -100,7 +106,7 @@ public final class HistoryStore: Sendable {
                 """)
             let readOffset = try db.cachedStatement(sql: "SELECT next_offset FROM sink_offsets WHERE topic = ? AND partition = ?")
             for tp in partitions {
-                if let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation {
+                if !force, let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation {
                     throw HistoryError.fenced(topic: tp.topic, partition: tp.partition)
                 }
                 try upsertOwner.execute(arguments: [tp.topic, tp.partition, owner, generation])

@@ -120,19 +120,23 @@ public final class HistorySink: Service, Sendable {
         consumerConfiguration.prefetchRecords = max(1000, 2 * consumerConfiguration.maxPollRecords)
         consumerConfiguration.autoOffsetReset = .earliest
         consumerConfiguration.maxWait = .milliseconds(100)
-        return KafkaGroupConsumer(
+        let reference = GroupReference()
+        let group = KafkaGroupConsumer(
             client: client, groupID: configuration.groupID, topics: [configuration.topic],
             configuration: groupConfiguration, consumerConfiguration: consumerConfiguration, logger: logger,
-            onAssigned: { [self] assignment in await self.assigned(assignment, store: store) },
+            onAssigned: { [self] assignment in await self.assigned(assignment, store: store, group: reference.group) },
             onRevoked: { [self] partitions in self.revoked(partitions) })
+        reference.group = group
+        return group
     }
 
     // MARK: Rebalances (called from the group's task)
 
-    private func assigned(_ assignment: GroupAssignment, store: HistoryStore) async {
+    private func assigned(_ assignment: GroupAssignment, store: HistoryStore, group: KafkaGroupConsumer?,
+                          overriding: Bool = false) async {
         do {
             let offsets = try await store.claim(partitions: assignment.partitions, owner: assignment.memberID,
-                                                generation: assignment.generationID)
+                                                generation: assignment.generationID, overridingNewerGenerations: overriding)
             ownership.install(owner: assignment.memberID, generation: assignment.generationID, partitions: assignment.partitions)
             counters.withLock {
                 $0.assignments += 1
@@ -149,7 +153,29 @@ public final class HistorySink: Service, Sendable {
             logger.warning("could not claim partitions; waiting for the next rebalance", metadata: [
                 "generation": "\(assignment.generationID)", "error": "\(error)",
             ])
+            if case HistoryError.fenced = error, let group, !overriding {
+                Task { await self.takeOverIfGenerationHolds(assignment, store: store, group: group) }
+            }
         }
+    }
+
+    /// A claim fenced by a higher stored generation means either that this member is
+    /// stale (the coordinator will soon say so) or that the group was recreated (a broker
+    /// restart resets generations to 1). After a session timeout and a few heartbeats, a
+    /// member whose generation the coordinator still confirms is in the second case and
+    /// claims over the old owners.
+    private func takeOverIfGenerationHolds(_ assignment: GroupAssignment, store: HistoryStore, group: KafkaGroupConsumer) async {
+        try? await Task.sleep(for: configuration.sessionTimeout + configuration.heartbeatInterval * 3)
+        let generation = await group.generationID
+        let member = await group.memberID
+        let current = await group.assignment
+        guard generation == assignment.generationID, member == assignment.memberID,
+              Set(current) == Set(assignment.partitions), ownership.snapshot.generation != generation
+        else { return }
+        logger.notice("the group's generation went back (a new group on a restarted broker?): taking the partitions over", metadata: [
+            "generation": "\(generation)",
+        ])
+        await assigned(assignment, store: store, group: nil, overriding: true)
     }
 
     private func revoked(_ partitions: [TopicPartition]) {
@@ -179,7 +205,7 @@ public final class HistorySink: Service, Sendable {
                     try await seekToStoredOffsets(group.consumer, store: store)
                     soughtVersion = before
                 }
-                let records = try await group.poll()
+                let records = try await pollOrSeekOnChange(group: group, store: store, version: before)
                 guard ownership.version == before else { continue }
                 await handoff.put(PolledRecords(version: before, records: records))
             } catch KafkaClientError.closed {
@@ -193,6 +219,36 @@ public final class HistorySink: Service, Sendable {
             }
         }
         await handoff.close()
+    }
+
+    private enum PollEvent: Sendable {
+        case records([ConsumerRecord])
+        case ownershipChanged
+    }
+
+    /// Polls; if the ownership changes while the poll waits (a claim on an idle topic, say),
+    /// seeks to the stored offsets at once so that records flow again. The poll's records
+    /// are then stale, and the caller drops them and seeks again.
+    private func pollOrSeekOnChange(group: KafkaGroupConsumer, store: HistoryStore, version: UInt64) async throws -> [ConsumerRecord] {
+        try await withThrowingTaskGroup(of: PollEvent.self) { tasks in
+            tasks.addTask { .records(try await group.poll()) }
+            tasks.addTask {
+                while self.ownership.version == version {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return .ownershipChanged
+            }
+            while let event = try await tasks.next() {
+                switch event {
+                case .records(let records):
+                    tasks.cancelAll()
+                    return records
+                case .ownershipChanged:
+                    try await seekToStoredOffsets(group.consumer, store: store)
+                }
+            }
+            return []
+        }
     }
 
     private func seekToStoredOffsets(_ consumer: KafkaConsumer, store: HistoryStore) async throws {
@@ -210,5 +266,15 @@ public final class HistorySink: Service, Sendable {
             }
         }
         await consumer.seek(known)
+    }
+}
+
+/// The group member, for its own rebalance callbacks (set right after it is made).
+private final class GroupReference: Sendable {
+    private let stored = Mutex<KafkaGroupConsumer?>(nil)
+
+    var group: KafkaGroupConsumer? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
