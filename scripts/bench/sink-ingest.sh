@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 N="${1:-1000000}"
-PORT=39192
+PORT="${PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}"
 SCRATCH="${SCRATCH:-.build}"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -21,7 +21,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 swift build -c release --scratch-path "$SCRATCH" --product tickstream >/dev/null
 BIN="$ROOT/$SCRATCH/release/tickstream"
 "$BIN" broker --port $PORT --data-dir "$WORK/broker" --log-level warning &
+BROKER=$!
 sleep 1
+kill -0 $BROKER 2>/dev/null || { echo "the broker did not start on 127.0.0.1:$PORT" >&2; exit 1; }
 
 echo "tickstream sink ingest, $N quotes, 500 symbols, 8 partitions, release build, $(nproc) cores"
 "$BIN" pricer --bootstrap 127.0.0.1:$PORT --count "$N" --rate 10000000 --symbols 500 --quiet --log-level warning
