@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import XCTest
 
 final class GatewayServerTests: XCTestCase {
@@ -17,16 +18,12 @@ final class GatewayServerTests: XCTestCase {
         )
     }
 
-    func body(_ response: TestResponse) -> String {
-        response.body.map { String(buffer: $0) } ?? ""
-    }
-
     func testHealthz() async throws {
         let app = await makeServer().makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(self.body(response), "ok\n")
+                XCTAssertEqual(bodyText(response), "ok\n")
             }
         }
     }
@@ -37,7 +34,7 @@ final class GatewayServerTests: XCTestCase {
             try await client.execute(uri: "/", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "text/html; charset=utf-8")
-                let html = self.body(response)
+                let html = bodyText(response)
                 XCTAssertTrue(html.contains(#"<script src="/assets/dashboard.js"></script>"#))
                 XCTAssertTrue(html.contains(#"<link rel="stylesheet" href="/assets/dashboard.css">"#))
                 XCTAssertTrue(html.contains(#"<canvas id="chart""#))
@@ -51,7 +48,7 @@ final class GatewayServerTests: XCTestCase {
                 try await client.execute(uri: path, method: .get) { response in
                     XCTAssertEqual(response.status, .ok)
                     XCTAssertEqual(response.headers[.contentType], type)
-                    let text = self.body(response)
+                    let text = bodyText(response)
                     XCTAssertFalse(text.contains("http://"), path)
                     XCTAssertFalse(text.contains("https://"), path)
                     XCTAssertFalse(text.contains("@import"), path)
@@ -69,7 +66,7 @@ final class GatewayServerTests: XCTestCase {
             try await client.execute(uri: "/api/quotes/latest", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "application/json")
-                XCTAssertEqual(self.body(response), "[\(quoteJSON("AAPL", seq: 3)),\(quoteJSON("MSFT", seq: 7))]")
+                XCTAssertEqual(bodyText(response), "[\(quoteJSON("AAPL", seq: 3)),\(quoteJSON("MSFT", seq: 7))]")
             }
         }
     }
@@ -88,16 +85,16 @@ final class GatewayServerTests: XCTestCase {
                 try await client.execute(uri: uri, method: .get) { response in
                     XCTAssertEqual(response.status, .unauthorized, uri)
                     XCTAssertEqual(response.headers[.wwwAuthenticate], "Bearer", uri)
-                    XCTAssertTrue(self.body(response).hasPrefix(#"{"type":"error","code":"unauthorized","message":"#), uri)
+                    XCTAssertTrue(bodyText(response).hasPrefix(#"{"type":"error","code":"unauthorized","message":"#), uri)
                 }
             }
             try await client.execute(uri: "/api/quotes/latest?token=\(valid)", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(self.body(response), "[\(quoteJSON("AAPL", seq: 3))]")
+                XCTAssertEqual(bodyText(response), "[\(quoteJSON("AAPL", seq: 3))]")
             }
             try await client.execute(uri: "/api/quotes/latest", method: .get, headers: [.authorization: "Bearer \(valid)"]) { response in
                 XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(self.body(response), "[\(quoteJSON("AAPL", seq: 3))]")
+                XCTAssertEqual(bodyText(response), "[\(quoteJSON("AAPL", seq: 3))]")
             }
             // Open endpoints stay open.
             try await client.execute(uri: "/healthz", method: .get) { XCTAssertEqual($0.status, .ok) }
@@ -125,7 +122,7 @@ final class GatewayServerTests: XCTestCase {
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/history?symbol=AAPL&since=1700000000000000000&limit=2", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(self.body(response), "[\(quoteJSON("AAPL", seq: 1)),\(quoteJSON("AAPL", seq: 2))]")
+                XCTAssertEqual(bodyText(response), "[\(quoteJSON("AAPL", seq: 1)),\(quoteJSON("AAPL", seq: 2))]")
             }
             try await client.execute(uri: "/api/history?since=0", method: .get) { response in
                 XCTAssertEqual(response.status, .badRequest)
@@ -143,13 +140,13 @@ final class GatewayServerTests: XCTestCase {
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/stats", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(self.body(response),
+                XCTAssertEqual(bodyText(response),
                     #"{"clients":0,"symbols":1,"quotesPerSecond":0.0,"framesPerSecond":0.0,"quotesIn":2,"framesOut":0,"#
                     + #""conflated":0,"resumesReplayed":0,"resumeGaps":0,"swarm":{"p50Millis":1.5,"p99Millis":12.25},"sinkLag":42}"#)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                let lines = self.body(response).split(separator: "\n").map(String.init)
+                let lines = bodyText(response).split(separator: "\n").map(String.init)
                 XCTAssertTrue(lines.contains("tickstream_gateway_quotes_in_total 2"))
                 XCTAssertTrue(lines.contains("tickstream_gateway_clients 0"))
                 XCTAssertTrue(lines.contains("tickstream_sink_lag_records 42"))
@@ -166,7 +163,7 @@ final class GatewayServerTests: XCTestCase {
         try await app.test(.router) { client in
             async let streamed: String = client.execute(uri: "/sse?symbols=AAPL,MSFT", method: .get) { response in
                 XCTAssertEqual(response.headers[.contentType], "text/event-stream")
-                return self.body(response)
+                return bodyText(response)
             }
             try await waitUntil { await hub.currentCounters().framesOut == 1 }
             await hub.publish("MSFT", partition: 0, offset: 9)
@@ -187,7 +184,7 @@ final class GatewayServerTests: XCTestCase {
         let app = await server.makeApplication()
         try await app.test(.router) { client in
             async let streamed: String = client.execute(uri: "/sse?symbols=AAPL", method: .get,
-                                                        headers: [HTTPField.Name("Last-Event-ID")!: "0:1,4:10"]) { self.body($0) }
+                                                        headers: [HTTPField.Name("Last-Event-ID")!: "0:1,4:10"]) { bodyText($0) }
             try await waitUntil { await hub.currentCounters().framesOut == 1 }
             await hub.shutdown()
             let text = try await streamed
@@ -205,4 +202,8 @@ func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
         try await Task.sleep(for: .milliseconds(10))
     }
     XCTFail("condition not reached")
+}
+
+func bodyText(_ response: TestResponse) -> String {
+    response.body.map { String(buffer: $0) } ?? ""
 }

@@ -38,23 +38,24 @@ extension GatewayRoutes {
                 do {
                     resumeToken = try ResumeToken(parsing: text)
                 } catch {
-                    return Self.error(.badRequest, code: .badToken, message: error.description)
+                    return Self.error(.badRequest, code: .badToken, message: "\(error)")
                 }
             }
             let maxRate = query["maxRate"].flatMap { Int($0) }
             let hub = self.hub
+            let startToken = resumeToken
             let id = await hub.connect(permission: permission, maxRate: maxRate)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
                     do {
-                        if let resumeToken {
-                            await hub.resume(id, token: resumeToken, symbols: symbols)
+                        if let startToken {
+                            await hub.resume(id, token: startToken, symbols: symbols)
                         } else {
                             await hub.subscribe(id, symbols: symbols)
                         }
-                        var cursor = resumeToken ?? ResumeToken()
+                        var cursor = startToken ?? ResumeToken()
                         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
                         while let frames = await hub.nextFrames(for: id) {
                             var buffer = ByteBuffer()
@@ -90,7 +91,7 @@ extension GatewayRoutes {
             do {
                 permission = try await auth.authorise(token: Self.accessToken(of: request))
             } catch {
-                let frame = ServerFrame.error(code: .unauthorized, message: error.description)
+                let frame = ServerFrame.error(code: .unauthorized, message: "\(error)")
                 try await Self.write(frame, to: outbound)
                 try await outbound.close(.policyViolation, reason: "unauthorized")
                 return
@@ -100,34 +101,39 @@ extension GatewayRoutes {
             if let symbols = Self.symbols(fromQuery: query["symbols"]), !symbols.isEmpty {
                 await hub.subscribe(id, symbols: symbols)
             }
-            do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
+            // The writer runs as a child task; this task reads requests until the
+            // client closes, then disconnects, which ends the writer.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
                         while let frames = await hub.nextFrames(for: id) {
                             for frame in frames { try await Self.write(frame, to: outbound) }
                             if await hub.hasOverflowed(id) {
+                                await hub.disconnect(id)
                                 try await outbound.close(.policyViolation, reason: "requests sent faster than answers are read")
                                 return
                             }
                         }
+                        // Disconnected by the hub (shutdown) or by the reader below.
+                        try? await outbound.close(.goingAway, reason: nil)
+                    } catch {
+                        await hub.disconnect(id)
                     }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: maxRequestBytes) {
-                            switch message {
-                            case .text(let text):
-                                await hub.handle(requestBytes: Array(text.utf8), from: id)
-                            case .binary(let buffer):
-                                await hub.handle(requestBytes: Array(buffer.readableBytesView), from: id)
-                            }
+                }
+                do {
+                    for try await message in inbound.messages(maxSize: maxRequestBytes) {
+                        switch message {
+                        case .text(let text):
+                            await hub.handle(requestBytes: Array(text.utf8), from: id)
+                        case .binary(let buffer):
+                            await hub.handle(requestBytes: Array(buffer.readableBytesView), from: id)
                         }
                     }
-                    try await group.next()
-                    await hub.disconnect(id)
-                    group.cancelAll()
+                } catch {
+                    context.logger.debug("websocket read ended", metadata: ["client": "\(id)", "error": "\(error)"])
                 }
-            } catch {
                 await hub.disconnect(id)
-                context.logger.debug("websocket ended", metadata: ["client": "\(id)", "error": "\(error)"])
+                await group.waitForAll()
             }
         }
     }

@@ -15,21 +15,21 @@ struct GatewayRoutes: Sendable {
         router.get("/") { _, _ in Self.asset(DashboardAssets.indexHTML, type: "text/html; charset=utf-8") }
         router.get("/index.html") { _, _ in Self.asset(DashboardAssets.indexHTML, type: "text/html; charset=utf-8") }
         router.get("/assets/dashboard.css") { _, _ in Self.asset(DashboardAssets.css, type: "text/css; charset=utf-8") }
-        router.get("/assets/dashboard.js") { _, _ in
+        router.get("/assets/dashboard.js") { _, _ -> Response in
             Self.asset(DashboardAssets.javaScript, type: "text/javascript; charset=utf-8")
         }
         router.get("/healthz") { _, _ in Self.text("ok\n", type: "text/plain; charset=utf-8") }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { _, _ -> Response in
             var snapshot = stats.snapshot
             snapshot.counters = await hub.currentCounters()
             return Self.text(snapshot.prometheusText, type: "text/plain; version=0.0.4; charset=utf-8")
         }
-        router.get("/api/stats") { _, _ in
+        router.get("/api/stats") { _, _ -> Response in
             var snapshot = stats.snapshot
             snapshot.counters = await hub.currentCounters()
             return Self.text(snapshot.json, type: "application/json")
         }
-        router.get("/api/quotes/latest") { request, _ in
+        router.get("/api/quotes/latest") { request, _ -> Response in
             let permission: SymbolPermission
             switch await authorise(request) {
             case .success(let granted): permission = granted

@@ -56,7 +56,7 @@ public struct GatewayServer: Service {
         let hub = self.hub
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await application.runService() }
+                group.addTask { try await application.run() }
                 group.addTask { await self.runTimers() }
                 try await group.next()
                 group.cancelAll()
