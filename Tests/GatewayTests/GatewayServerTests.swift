@@ -7,7 +7,7 @@ import NIOCore
 import XCTest
 
 final class GatewayServerTests: XCTestCase {
-    static let secret = "test-secret-not-for-production"
+    static let secret = "test-secret-not-for-production-0123456789"
 
     func makeServer(secret: String? = nil, history: (any HistoryQuerying)? = nil,
                     logReader: (any QuoteLogReader)? = nil) -> GatewayServer {
@@ -19,7 +19,7 @@ final class GatewayServerTests: XCTestCase {
     }
 
     func testHealthz() async throws {
-        let app = await makeServer().makeApplication()
+        let app = try await makeServer().makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -29,7 +29,7 @@ final class GatewayServerTests: XCTestCase {
     }
 
     func testDashboardIsServedAndLoadsNothingFromOutside() async throws {
-        let app = await makeServer().makeApplication()
+        let app = try await makeServer().makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -61,7 +61,7 @@ final class GatewayServerTests: XCTestCase {
         let server = makeServer()
         await server.hub.publish("MSFT", partition: 1, offset: 7)
         await server.hub.publish("AAPL", partition: 0, offset: 3)
-        let app = await server.makeApplication()
+        let app = try await server.makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/quotes/latest", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -77,8 +77,8 @@ final class GatewayServerTests: XCTestCase {
         await server.hub.publish("AAPL", partition: 0, offset: 3)
         let valid = try await GatewayAuth.mintToken(secret: Self.secret, symbols: ["AAPL"], expiresAt: Date().addingTimeInterval(3600))
         let expired = try await GatewayAuth.mintToken(secret: Self.secret, symbols: ["*"], expiresAt: Date().addingTimeInterval(-60))
-        let foreign = try await GatewayAuth.mintToken(secret: "another-secret", symbols: ["*"], expiresAt: Date().addingTimeInterval(3600))
-        let app = await server.makeApplication()
+        let foreign = try await GatewayAuth.mintToken(secret: "another-secret-of-thirty-two-bytes-or-more", symbols: ["*"], expiresAt: Date().addingTimeInterval(3600))
+        let app = try await server.makeApplication()
         try await app.test(.router) { client in
             for uri in ["/api/quotes/latest", "/api/quotes/latest?token=\(expired)", "/api/quotes/latest?token=\(foreign)",
                         "/api/quotes/latest?token=garbage", "/sse?symbols=AAPL", "/api/history?symbol=AAPL"] {
@@ -102,8 +102,17 @@ final class GatewayServerTests: XCTestCase {
         }
     }
 
+    func testShortSecretIsRefused() async throws {
+        do {
+            _ = try await makeServer(secret: "short").makeApplication()
+            XCTFail("a 5-byte secret was accepted")
+        } catch let error as GatewayAuthError {
+            XCTAssertEqual(error, .secretTooShort(bytes: 5))
+        }
+    }
+
     func testHistoryIsNotImplementedWithoutAStore() async throws {
-        let app = await makeServer().makeApplication()
+        let app = try await makeServer().makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/history?symbol=AAPL&since=0", method: .get) { response in
                 XCTAssertEqual(response.status, .notImplemented)
@@ -118,7 +127,7 @@ final class GatewayServerTests: XCTestCase {
                 return [quoteBytes("AAPL", seq: 1), quoteBytes("AAPL", seq: 2)]
             }
         }
-        let app = await makeServer(history: Store()).makeApplication()
+        let app = try await makeServer(history: Store()).makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/history?symbol=AAPL&since=1700000000000000000&limit=2", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -136,7 +145,7 @@ final class GatewayServerTests: XCTestCase {
         await server.hub.publish("AAPL", partition: 0, offset: 2)
         server.stats.setSinkLag(42)
         server.stats.setSwarmLatency(p50Millis: 1.5, p99Millis: 12.25)
-        let app = await server.makeApplication()
+        let app = try await server.makeApplication()
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/stats", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -159,7 +168,7 @@ final class GatewayServerTests: XCTestCase {
         let server = makeServer()
         let hub = server.hub
         await hub.publish("AAPL", partition: 2, offset: 5)
-        let app = await server.makeApplication()
+        let app = try await server.makeApplication()
         try await app.test(.router) { client in
             async let streamed: String = client.execute(uri: "/sse?symbols=AAPL,MSFT", method: .get) { response in
                 XCTAssertEqual(response.headers[.contentType], "text/event-stream")
@@ -181,7 +190,7 @@ final class GatewayServerTests: XCTestCase {
         let server = makeServer(logReader: FakeLogReader(log: [0: log]))
         let hub = server.hub
         for record in log { await hub.publish(record.symbol, partition: 0, offset: record.offset) }
-        let app = await server.makeApplication()
+        let app = try await server.makeApplication()
         try await app.test(.router) { client in
             async let streamed: String = client.execute(uri: "/sse?symbols=AAPL", method: .get,
                                                         headers: [HTTPField.Name("Last-Event-ID")!: "0:1,4:10"]) { bodyText($0) }
@@ -205,5 +214,5 @@ func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
 }
 
 func bodyText(_ response: TestResponse) -> String {
-    response.body.map { String(buffer: $0) } ?? ""
+    String(buffer: response.body)
 }

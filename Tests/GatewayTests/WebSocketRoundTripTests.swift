@@ -17,7 +17,7 @@ final class WebSocketRoundTripTests: XCTestCase {
         let server = makeServer()
         let hub = server.hub
         await hub.publish("AAPL", partition: 0, offset: 1)
-        let app = await server.makeApplication()
+        let app = try await server.makeApplication()
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let received = FrameLog()
@@ -48,8 +48,8 @@ final class WebSocketRoundTripTests: XCTestCase {
     }
 
     func testInvalidTokenGetsErrorFrameAndPolicyClose() async throws {
-        let server = makeServer(secret: "ws-secret")
-        let app = await server.makeApplication()
+        let server = makeServer(secret: "ws-secret-of-at-least-thirty-two-bytes")
+        let app = try await server.makeApplication()
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let received = FrameLog()
@@ -66,12 +66,12 @@ final class WebSocketRoundTripTests: XCTestCase {
     }
 
     func testValidTokenLimitsSymbols() async throws {
-        let server = makeServer(secret: "ws-secret")
+        let server = makeServer(secret: "ws-secret-of-at-least-thirty-two-bytes")
         let hub = server.hub
         await hub.publish("AAPL", partition: 0, offset: 1)
         await hub.publish("MSFT", partition: 0, offset: 2)
-        let token = try await GatewayAuth.mintToken(secret: "ws-secret", symbols: ["MSFT"], expiresAt: Date().addingTimeInterval(600))
-        let app = await server.makeApplication()
+        let token = try await GatewayAuth.mintToken(secret: "ws-secret-of-at-least-thirty-two-bytes", symbols: ["MSFT"], expiresAt: Date().addingTimeInterval(600))
+        let app = try await server.makeApplication()
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let received = FrameLog()

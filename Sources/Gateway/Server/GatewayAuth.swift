@@ -33,11 +33,14 @@ public enum GatewayAuthError: Error, Hashable, CustomStringConvertible {
     case missingToken
     /// The token failed verification (signature, format or expiry); `reason` says which.
     case invalidToken(reason: String)
+    /// The configured HS256 secret is shorter than the 32 bytes of the hash output.
+    case secretTooShort(bytes: Int)
 
     public var description: String {
         switch self {
         case .missingToken: return "an access token is required (?token= or Authorization: Bearer)"
         case .invalidToken(let reason): return "invalid access token: \(reason)"
+        case .secretTooShort(let bytes): return "token secret has \(bytes) bytes; HS256 needs at least \(GatewayAuth.minimumSecretBytes)"
         }
     }
 }
@@ -49,9 +52,14 @@ public enum GatewayAuthError: Error, Hashable, CustomStringConvertible {
 public struct GatewayAuth: Sendable {
     private let keys: JWTKeyCollection?
 
-    /// `secret` nil or empty disables authentication.
-    public init(secret: String?) async {
+    /// Shortest secret accepted: HS256 keys must be at least as long as its output.
+    public static let minimumSecretBytes = 32
+
+    /// `secret` nil or empty disables authentication; a shorter one than
+    /// `minimumSecretBytes` is refused.
+    public init(secret: String?) async throws(GatewayAuthError) {
         if let secret, !secret.isEmpty {
+            guard secret.utf8.count >= Self.minimumSecretBytes else { throw .secretTooShort(bytes: secret.utf8.count) }
             let keys = JWTKeyCollection()
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
             self.keys = keys
@@ -77,8 +85,9 @@ public struct GatewayAuth: Sendable {
         }
     }
 
-    /// Signs an access token with `secret` (HS256).
+    /// Signs an access token with `secret` (HS256, at least `minimumSecretBytes`).
     public static func mintToken(secret: String, symbols: [String], expiresAt: Date, subject: String? = nil) async throws -> String {
+        guard secret.utf8.count >= minimumSecretBytes else { throw GatewayAuthError.secretTooShort(bytes: secret.utf8.count) }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         return try await keys.sign(GatewayClaims(subject: subject, symbols: symbols, expiresAt: expiresAt))

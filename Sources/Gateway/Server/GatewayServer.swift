@@ -52,7 +52,7 @@ public struct GatewayServer: Service {
                 logger.warning("could not load latest quotes; snapshots start empty", metadata: ["error": "\(error)"])
             }
         }
-        let application = await makeApplication()
+        let application = try await makeApplication()
         let hub = self.hub
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -67,11 +67,12 @@ public struct GatewayServer: Service {
     }
 
     /// The Hummingbird application (tests drive it with HummingbirdTesting).
-    /// `onServerRunning` gets the bound port once listening.
+    /// `onServerRunning` gets the bound port once listening. Throws
+    /// `GatewayAuthError.secretTooShort` for a token secret under 32 bytes.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        async -> some ApplicationProtocol
+        async throws -> some ApplicationProtocol
     {
-        let auth = await GatewayAuth(secret: configuration.tokenSecret)
+        let auth = try await GatewayAuth(secret: configuration.tokenSecret)
         let routes = GatewayRoutes(
             hub: hub, stats: stats, auth: auth, history: history, configuration: configuration, logger: logger)
         let router = Router(context: BasicRequestContext.self)
