@@ -71,6 +71,7 @@ public final class SwarmWorker: Sendable {
             if stopRequested.load(ordering: .relaxed) { break }
             await connect(subscription, transport: transport)
         }
+        logger.info("worker \(worker): \(accounting.connectedClients) of \(subscriptions.count) clients connected")
         var nextAction = 0
         var retries: [(atMillis: Int64, client: Int)] = []
         let end = configuration.durationMillis

@@ -51,6 +51,7 @@ struct SwarmCommand: AsyncParsableCommand {
         guard backgroundFraction + slowFraction <= 1 else {
             throw ValidationError("--background-fraction plus --slow-fraction cannot exceed 1")
         }
+        if via == .ws { throw ValidationError("\(SwarmError.notWired(SwarmWiring.wsMessage))") }
     }
 
     /// The worker plans, one per process.
@@ -101,7 +102,7 @@ struct SwarmCommand: AsyncParsableCommand {
         logger.info("swarm: \(clients) clients in \(plans.count) worker process(es) for \(duration), via \(via.rawValue)")
         let supervisor = try WorkerSupervisor(launches: launches)
         let signals = SignalForwarder { supervisor.terminateAll() }
-        var coordinator = SwarmCoordinator(workers: plans.count)
+        var coordinator = SwarmCoordinator(clientsPerWorker: plans.map(\.clientCount))
         let display = ProgressDisplay(logger: logger)
         await supervisor.supervise(&coordinator) { display.show($0) }
         display.finish()
