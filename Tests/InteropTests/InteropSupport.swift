@@ -15,6 +15,11 @@ var pythonPath: String {
     ProcessInfo.processInfo.environment["TICKSTREAM_PYTHON"] ?? repositoryRoot + "/.venv/bin/python"
 }
 
+/// The `tickstream` executable the tests drive (built by `swift build`/`swift test`).
+var tickstreamPath: String {
+    ProcessInfo.processInfo.environment["TICKSTREAM_BIN"] ?? repositoryRoot + "/.build/debug/tickstream"
+}
+
 var kcatPath: String {
     ProcessInfo.processInfo.environment["TICKSTREAM_KCAT"] ?? "/usr/bin/kcat"
 }

@@ -19,21 +19,9 @@ struct DemoCommand: PlannedCommand {
     static let plannedIn = "issue 10, gateway and demo"
 }
 
-struct PricerCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "pricer",
-        abstract: "The price calculator: a seedable market publishing quotes keyed by symbol. (planned)")
-    static let plannedIn = "issue 6, the price calculator"
-}
-
 struct SinkCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "sink",
         abstract: "Exactly-once SQLite price history from a consumer group. (planned)")
-    static let plannedIn = "issue 8, history"
-}
-
-struct HistoryCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "history",
-        abstract: "Query stored prices: a symbol over time, the price at a time, candles. (planned)")
     static let plannedIn = "issue 8, history"
 }
 
