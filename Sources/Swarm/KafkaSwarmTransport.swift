@@ -26,6 +26,8 @@ public final class KafkaSwarmTransport: SwarmTransport {
         public var topic: String
         /// How long the broker may hold a client's fetch waiting for data.
         public var maxWait: TimeAmount = .milliseconds(500)
+        /// How many bytes the broker waits for (up to `maxWait`) before answering a fetch.
+        public var minBytes: Int32 = 1
         public var clientID = "tickstream-swarm"
         /// How long `connect(...)` waits for the topic to appear (the pricer creates it).
         public var topicWait: Duration = .seconds(30)
@@ -161,6 +163,7 @@ public final class KafkaSwarmTransport: SwarmTransport {
     private func consumerConfiguration(pacing bytesPerSecond: Int?) -> ConsumerConfiguration {
         var consumer = ConsumerConfiguration()
         consumer.maxWait = configuration.maxWait
+        consumer.minBytes = max(1, configuration.minBytes)
         consumer.autoOffsetReset = .latest
         consumer.prefetchRecords = 500
         if let bytesPerSecond {

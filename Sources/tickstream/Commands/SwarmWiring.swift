@@ -23,8 +23,11 @@ enum SwarmWiring {
     static func transport(for configuration: SwarmWorkerConfiguration, logger: Logger) async throws -> SwarmTransportSetup {
         switch configuration.via {
         case "kafka":
+            var settings = KafkaSwarmTransport.Configuration(topic: configuration.topic)
+            settings.minBytes = configuration.fetchMinBytes
+            settings.maxWait = .milliseconds(configuration.fetchMaxWaitMillis)
             let transport = try await KafkaSwarmTransport.connect(
-                bootstrap: configuration.bootstrap, configuration: KafkaSwarmTransport.Configuration(topic: configuration.topic),
+                bootstrap: configuration.bootstrap, configuration: settings,
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             return transport.setup
         case "ws":
