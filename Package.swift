@@ -77,6 +77,8 @@ let package = Package(
                 "KafkaClient", "Market",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -129,7 +131,11 @@ let package = Package(
         ),
         .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
-        .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SwarmTests",
+            dependencies: ["Swarm", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
