@@ -65,9 +65,11 @@ let package = Package(
         .target(
             name: "History",
             dependencies: [
-                "KafkaClient", "Market",
+                "KafkaClient", "KafkaProtocol", "Market",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,7 +132,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
-        .testTarget(name: "HistoryTests", dependencies: ["History", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HistoryTests",
+            dependencies: ["History", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwarmTests",
             dependencies: ["Swarm", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],

@@ -19,11 +19,14 @@ public enum CandleInterval: String, Sendable, CaseIterable {
         }
     }
 
-    /// Start of the bucket holding `timestamp` (floor division, also for times before 1970).
+    /// Start of the bucket holding `timestamp` (floor division, also for times before 1970);
+    /// clamped to `Int64.min` for the first, partial bucket (an open `--since`).
     public func bucketStart(_ timestamp: Int64) -> Int64 {
         let width = nanoseconds
         let remainder = timestamp % width
-        return remainder < 0 ? timestamp - remainder - width : timestamp - remainder
+        guard remainder < 0 else { return timestamp - remainder }
+        let (start, overflow) = (timestamp - remainder).subtractingReportingOverflow(width)
+        return overflow ? Int64.min : start
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KafkaClient
 import Market
 
 /// The SQLite price history: schema, the exactly-once write path for the sink, and queries.
@@ -76,20 +77,26 @@ public final class HistoryStore: Sendable {
     /// one transaction.
     /// - Throws: `HistoryError.fenced` when a partition is owned at a higher generation;
     ///   then no partition is claimed.
-    public func claim(partitions: [TopicPartition], owner: String, generation: Int32) throws -> [TopicPartition: Int64?] {
+    /// - Parameter overridingNewerGenerations: claim even where a higher generation is
+    ///   stored. Only for a member whose generation the coordinator still confirms: the
+    ///   group was recreated (a broker restart resets generations), and the stored owners
+    ///   belong to its previous life. Every other writer is fenced all the same.
+    public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
+                      overridingNewerGenerations: Bool = false) throws -> [TopicPartition: Int64?] {
         try pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
         }
     }
 
-    /// `claim(partitions:owner:generation:)` without blocking the calling task's thread.
-    public func claim(partitions: [TopicPartition], owner: String, generation: Int32) async throws -> [TopicPartition: Int64?] {
+    /// `claim(partitions:owner:generation:overridingNewerGenerations:)` without blocking the calling task's thread.
+    public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
+                      overridingNewerGenerations: Bool = false) async throws -> [TopicPartition: Int64?] {
         try await pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
         }
     }
 
-    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32) throws -> [TopicPartition: Int64?] {
+    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32, force: Bool) throws -> [TopicPartition: Int64?] {
         var offsets: [TopicPartition: Int64?] = [:]
         try db.inTransaction(.immediate) {
             let readOwner = try db.cachedStatement(sql: "SELECT generation FROM partition_owners WHERE topic = ? AND partition = ?")
@@ -99,7 +106,7 @@ public final class HistoryStore: Sendable {
                 """)
             let readOffset = try db.cachedStatement(sql: "SELECT next_offset FROM sink_offsets WHERE topic = ? AND partition = ?")
             for tp in partitions {
-                if let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation {
+                if !force, let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation {
                     throw HistoryError.fenced(topic: tp.topic, partition: tp.partition)
                 }
                 try upsertOwner.execute(arguments: [tp.topic, tp.partition, owner, generation])
@@ -129,18 +136,23 @@ public final class HistoryStore: Sendable {
     /// - Throws: `HistoryError.fenced` (nothing written) when a partition is owned by
     ///   someone else; `HistoryError.duplicateQuote` (nothing written) when a quote's
     ///   (symbol, seq) is already stored.
+    /// - Parameter advancing: per partition, a next offset to store at least (past records
+    ///   that carried no quote, so that a bad record never stalls its partition); its
+    ///   partitions are ownership-checked like those of `records`.
     @discardableResult
-    public func write(quotes records: [SinkRecord], owner: String, generation: Int32) throws -> WriteSummary {
+    public func write(quotes records: [SinkRecord], advancing: [TopicPartition: Int64] = [:],
+                      owner: String, generation: Int32) throws -> WriteSummary {
         try pool.writeWithoutTransaction { db in
-            try QuoteBatchWriter.write(db, records: records, owner: owner, generation: generation)
+            try QuoteBatchWriter.write(db, records: records, advancing: advancing, owner: owner, generation: generation)
         }
     }
 
-    /// `write(quotes:owner:generation:)` without blocking the calling task's thread.
+    /// `write(quotes:advancing:owner:generation:)` without blocking the calling task's thread.
     @discardableResult
-    public func write(quotes records: [SinkRecord], owner: String, generation: Int32) async throws -> WriteSummary {
+    public func write(quotes records: [SinkRecord], advancing: [TopicPartition: Int64] = [:],
+                      owner: String, generation: Int32) async throws -> WriteSummary {
         try await pool.writeWithoutTransaction { db in
-            try QuoteBatchWriter.write(db, records: records, owner: owner, generation: generation)
+            try QuoteBatchWriter.write(db, records: records, advancing: advancing, owner: owner, generation: generation)
         }
     }
 
@@ -149,6 +161,23 @@ public final class HistoryStore: Sendable {
         try pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT next_offset FROM sink_offsets WHERE topic = ? AND partition = ?",
                                arguments: [partition.topic, partition.partition])
+        }
+    }
+
+    /// Who owns a partition in the history: the sink's member id and group generation.
+    public struct PartitionOwner: Sendable, Hashable {
+        public var owner: String
+        public var generation: Int32
+    }
+
+    /// The current owner of every partition ever claimed.
+    public func partitionOwners() throws -> [TopicPartition: PartitionOwner] {
+        try pool.read { db in
+            var owners: [TopicPartition: PartitionOwner] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT topic, partition, owner, generation FROM partition_owners") {
+                owners[TopicPartition(topic: row[0], partition: row[1])] = PartitionOwner(owner: row[2], generation: row[3])
+            }
+            return owners
         }
     }
 }

@@ -1,13 +1,15 @@
 import GRDB
+import KafkaClient
 import Market
 
 /// The body of `HistoryStore.write`: one IMMEDIATE transaction per batch with cached
 /// prepared statements.
 enum QuoteBatchWriter {
-    static func write(_ db: Database, records: [SinkRecord], owner: String, generation: Int32) throws -> HistoryStore.WriteSummary {
+    static func write(_ db: Database, records: [SinkRecord], advancing: [TopicPartition: Int64], owner: String, generation: Int32) throws -> HistoryStore.WriteSummary {
         var summary = HistoryStore.WriteSummary(written: 0, skipped: 0, nextOffsets: [:])
         try db.inTransaction(.immediate) {
-            var nextOffsets = try checkOwnership(db, records: records, owner: owner, generation: generation)
+            let partitions = records.map(\.topicPartition) + advancing.keys
+            var nextOffsets = try checkOwnership(db, partitions: partitions, owner: owner, generation: generation)
             let insertQuote = try db.cachedStatement(sql: """
                 INSERT INTO quotes(symbol, seq, ts, bid, ask, last, volume, topic, partition, offset)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -41,6 +43,11 @@ enum QuoteBatchWriter {
                 written[tp] = record.offset + 1
                 summary.written += 1
             }
+            // Records that carried no quote still move their partition's next offset.
+            for (tp, next) in advancing where next > (nextOffsets[tp] ?? Int64.min) {
+                nextOffsets[tp] = next
+                written[tp] = next
+            }
             try CandleWriter.upsert(db, seconds.candles, interval: .oneSecond)
             try CandleWriter.upsert(db, minutes.candles, interval: .oneMinute)
             let storeOffset = try db.cachedStatement(sql: """
@@ -58,13 +65,12 @@ enum QuoteBatchWriter {
 
     /// Verifies the owner row of every partition in the batch and returns the stored next
     /// offset of those that have one.
-    private static func checkOwnership(_ db: Database, records: [SinkRecord], owner: String, generation: Int32) throws -> [TopicPartition: Int64] {
+    private static func checkOwnership(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32) throws -> [TopicPartition: Int64] {
         let readOwner = try db.cachedStatement(sql: "SELECT owner, generation FROM partition_owners WHERE topic = ? AND partition = ?")
         let readOffset = try db.cachedStatement(sql: "SELECT next_offset FROM sink_offsets WHERE topic = ? AND partition = ?")
         var offsets: [TopicPartition: Int64] = [:]
         var checked: Set<TopicPartition> = []
-        for record in records {
-            let tp = record.topicPartition
+        for tp in partitions {
             guard checked.insert(tp).inserted else { continue }
             let arguments: StatementArguments = [tp.topic, tp.partition]
             guard let row = try Row.fetchOne(readOwner, arguments: arguments),

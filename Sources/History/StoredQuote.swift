@@ -1,3 +1,4 @@
+import KafkaClient
 import Market
 
 /// A quote as the history keeps it: the quote and where in the log it came from.

@@ -1,4 +1,5 @@
 import History
+import KafkaClient
 import Market
 import XCTest
 
@@ -86,6 +87,7 @@ final class CandleTests: XCTestCase {
         XCTAssertEqual(CandleInterval.oneSecond.bucketStart(1_500_000_000), 1_000_000_000)
         XCTAssertEqual(CandleInterval.oneSecond.bucketStart(-1), -1_000_000_000)
         XCTAssertEqual(CandleInterval.oneMinute.bucketStart(minute + 59_999 * millisecond), minute)
+        XCTAssertEqual(CandleInterval.oneSecond.bucketStart(Int64.min), Int64.min, "an open start does not overflow")
         XCTAssertEqual(CandleInterval.oneMinute.bucketStart(minute), minute)
     }
 }

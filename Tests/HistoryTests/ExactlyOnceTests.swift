@@ -1,5 +1,6 @@
 import Foundation
 import History
+import KafkaClient
 import Market
 import XCTest
 

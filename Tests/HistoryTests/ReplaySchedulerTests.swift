@@ -1,5 +1,6 @@
 import Foundation
 import History
+import KafkaClient
 import XCTest
 
 /// A clock that only moves when someone sleeps on it, recording every sleep.

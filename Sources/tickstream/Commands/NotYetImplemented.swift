@@ -19,18 +19,6 @@ struct DemoCommand: PlannedCommand {
     static let plannedIn = "issue 10, gateway and demo"
 }
 
-struct SinkCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "sink",
-        abstract: "Exactly-once SQLite price history from a consumer group. (planned)")
-    static let plannedIn = "issue 8, history"
-}
-
-struct ReplayCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "replay",
-        abstract: "Replay a time range of history at N× speed to a topic or stdout. (planned)")
-    static let plannedIn = "issue 8, history"
-}
-
 struct GatewayCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "gateway",
         abstract: "WebSocket and SSE push of live prices to browsers and phones. (planned)")
