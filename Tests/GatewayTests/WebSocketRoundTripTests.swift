@@ -53,11 +53,23 @@ final class WebSocketRoundTripTests: XCTestCase {
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let received = FrameLog()
-            let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=bad", logger: Logger(label: "test")) {
-                inbound, _, _ in
-                for try await message in inbound.messages(maxSize: 1 << 16) {
-                    if case .text(let text) = message { received.append(text) }
+            // Bounded: a client that misses the close must fail the test, not hang it.
+            let close = try await withThrowingTaskGroup(of: WebSocketCloseFrame??.self) { group in
+                group.addTask {
+                    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=bad", logger: Logger(label: "test")) {
+                        inbound, _, _ in
+                        for try await message in inbound.messages(maxSize: 1 << 16) {
+                            if case .text(let text) = message { received.append(text) }
+                        }
+                    }
                 }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    return .some(nil)
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first ?? nil
             }
             XCTAssertEqual(close?.closeCode, .policyViolation)
             XCTAssertEqual(received.frames.count, 1)
