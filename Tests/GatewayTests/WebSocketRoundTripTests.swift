@@ -47,21 +47,16 @@ final class WebSocketRoundTripTests: XCTestCase {
         XCTAssertEqual(clients, 0)
     }
 
-    func testInvalidTokenGetsErrorFrameAndPolicyClose() async throws {
+    func testUnauthorisedUpgradeIsRefusedWith401() async throws {
         let server = makeServer(secret: "ws-secret-of-at-least-thirty-two-bytes")
         let app = try await server.makeApplication()
-        try await app.test(.live) { client in
-            let port = try XCTUnwrap(client.port)
-            let received = FrameLog()
-            let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?token=bad", logger: Logger(label: "test")) {
-                inbound, _, _ in
-                for try await message in inbound.messages(maxSize: 1 << 16) {
-                    if case .text(let text) = message { received.append(text) }
-                }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/ws?token=bad", method: .get) { response in
+                XCTAssertEqual(response.status, .unauthorized)
             }
-            XCTAssertEqual(close?.closeCode, .policyViolation)
-            XCTAssertEqual(received.frames.count, 1)
-            XCTAssertTrue(received.frames.first?.hasPrefix(#"{"type":"error","code":"unauthorized","message":"invalid access token"#) ?? false)
+            try await client.execute(uri: "/ws", method: .get) { response in
+                XCTAssertEqual(response.status, .unauthorized)
+            }
         }
     }
 

@@ -85,7 +85,11 @@ extension GatewayRoutes {
         let hub = self.hub
         let auth = self.auth
         let maxRequestBytes = configuration.maxRequestBytes
-        router.ws("/ws") { inbound, outbound, context in
+        // Credentials are checked before upgrading: a refused upgrade falls through to
+        // the HTTP router's `/ws` route, which answers 401.
+        router.ws("/ws", shouldUpgrade: { request, _ in
+            (try? await auth.authorise(token: Self.accessToken(of: request))) != nil ? .upgrade([:]) : .dontUpgrade
+        }) { inbound, outbound, context in
             let request = context.request
             let permission: SymbolPermission
             do {

@@ -39,6 +39,11 @@ struct GatewayRoutes: Sendable {
             return Self.json(JSONText.array(ofRaw: quotes))
         }
         router.get("/api/history") { request, _ in await historyResponse(request) }
+        // Reached only when a WebSocket upgrade was refused or not asked for.
+        router.get("/ws") { request, _ -> Response in
+            if case .failure(let error) = await authorise(request) { return Self.unauthorized(error) }
+            return Self.error(.upgradeRequired, code: .badRequest, message: "/ws needs a WebSocket upgrade")
+        }
         addSSERoute(to: router)
     }
 
