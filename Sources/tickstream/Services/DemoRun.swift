@@ -89,7 +89,7 @@ final class DemoRun: Sendable {
         }
         print("""
             tickstream demo — broker \(bootstrap), data in \(options.dataDir)
-              live page:  http://127.0.0.1:\(options.httpPort)/
+              live page:  http://127.0.0.1:\(gateway.port)/
               pricer:     \(Int(options.rate)) quotes/s over \(options.symbols) symbols → topic prices (+ prices.latest)
               sink:       \(sinkConfiguration.databasePath)
               swarm:      \(options.clients) clients in \(options.processes) processes
@@ -163,7 +163,7 @@ final class DemoRun: Sendable {
         if let p50 = swarm.swarmP50Millis, let p99 = swarm.swarmP99Millis {
             line += " · swarm p50 \(StatusFormat.fixed(p50, decimals: 1))ms p99 \(StatusFormat.fixed(p99, decimals: 1))ms"
         }
-        return line + " · http://127.0.0.1:\(options.httpPort)/"
+        return line + " · http://127.0.0.1:\(gateway.port)/"
     }
 
     /// Stops everything in the order that loses nothing, then checks the history.
