@@ -3,8 +3,9 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The partition is owned by someone else (another owner, or a newer generation of the
     /// consumer group): the batch was rolled back and nothing of it was written.
     case fenced(topic: String, partition: Int32)
-    /// A quote's (symbol, seq) is already stored although its offset passed the offset
-    /// check: two records carry the same quote. This is a bug upstream, never retried away.
+    /// A record's log position (topic, partition, offset) is already stored although it
+    /// passed the offset check: the offsets table and the rows disagree. A bug (or a hand
+    /// edit of the database), never retried away.
     case duplicateQuote(symbol: String, seq: UInt64, topic: String, partition: Int32, offset: Int64)
     /// A value that does not fit the schema (seq above Int64.max).
     case valueOutOfRange(field: String, value: String)
@@ -18,7 +19,7 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fenced(let topic, let partition):
             return "partition \(topic)-\(partition) is owned by another sink (fenced); the batch was rolled back"
         case .duplicateQuote(let symbol, let seq, let topic, let partition, let offset):
-            return "quote \(symbol) seq \(seq) at \(topic)-\(partition) offset \(offset) is already stored under another offset"
+            return "the record at \(topic)-\(partition) offset \(offset) (quote \(symbol) seq \(seq)) is already stored, yet past the stored next offset"
         case .valueOutOfRange(let field, let value):
             return "\(field) \(value) does not fit in the history database"
         case .databaseNotFound(let path):

@@ -2,7 +2,8 @@ import GRDB
 
 /// The history database's tables, created and upgraded by a `DatabaseMigrator`.
 ///
-/// - `quotes`: one row per quote, unique by (symbol, seq); indexed by (symbol, ts) for
+/// - `quotes`: one row per record of the log, unique by (topic, partition, offset) (v2; v1
+///   had (symbol, seq), but a restarted pricer starts its seqs at 1 again); indexed by (symbol, ts) for
 ///   "X between T1 and T2" and "X at or before T" (seq breaks ties of ts), and by ts for
 ///   replays of all symbols.
 /// - `candles_1s`, `candles_1m`: OHLCV per symbol and bucket, kept in the transaction that
@@ -61,6 +62,12 @@ enum HistorySchema {
                     generation INTEGER NOT NULL,
                     PRIMARY KEY (topic, partition)
                 ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v2: quotes unique by log position") { db in
+            try db.execute(sql: """
+                DROP INDEX quotes_symbol_seq;
+                CREATE UNIQUE INDEX quotes_position ON quotes(topic, partition, offset);
                 """)
         }
         return migrator

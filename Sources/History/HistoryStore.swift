@@ -134,8 +134,8 @@ public final class HistoryStore: Sendable {
     /// partition's stored next offset, folds them into the 1s and 1m candles, and stores
     /// next offset = last written offset + 1 per partition.
     /// - Throws: `HistoryError.fenced` (nothing written) when a partition is owned by
-    ///   someone else; `HistoryError.duplicateQuote` (nothing written) when a quote's
-    ///   (symbol, seq) is already stored.
+    ///   someone else; `HistoryError.duplicateQuote` (nothing written) when a record's
+    ///   log position is already stored.
     /// - Parameter advancing: per partition, a next offset to store at least (past records
     ///   that carried no quote, so that a bad record never stalls its partition); its
     ///   partitions are ownership-checked like those of `records`.

@@ -72,6 +72,7 @@ extension HistorySink {
     private func flush(_ batch: PendingBatch, group: KafkaGroupConsumer, store: HistoryStore) async throws {
         let claims = ownership.snapshot
         guard claims.version == batch.version else { return }
+        logger.trace("writing a batch", metadata: ["quotes": "\(batch.records.count)", "polled": "\(batch.polledRecords)"])
         do {
             let summary = try await store.write(quotes: batch.records, advancing: batch.advancing,
                                                 owner: claims.owner, generation: claims.generation)

@@ -79,8 +79,10 @@ public final class HistorySink: Service, Sendable {
             }
             result = .success(())
         } catch {
+            logger.error("sink stopping on an error", metadata: ["error": "\(error)"])
             result = .failure(error)
         }
+        logger.debug("write loop ended; leaving the group")
         poller.cancel()
         await handoff.close()
         await refreshLag(group: group)
