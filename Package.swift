@@ -79,6 +79,8 @@ let package = Package(
                 "KafkaClient", "Market",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -90,6 +92,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,12 +137,17 @@ let package = Package(
             dependencies: ["History", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Broker", "KafkaClient", "Market"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SwarmTests",
+            dependencies: ["Swarm", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "Broker", "KafkaClient", "Market",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: swiftSettings
         ),

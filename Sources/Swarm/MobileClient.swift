@@ -100,6 +100,15 @@ public struct MobileClient: Sendable {
         timestampNanos < catchUpBeforeNanos
     }
 
+    /// Records of `partition` up to `offset` were read but hold no watched symbol (the
+    /// transport skipped them by key). False, and nothing changes, while disconnected.
+    public mutating func passedOver(partition: Int32, through offset: Int64) -> Bool {
+        if state == .disconnected || state == .idle { return false }
+        if let last = lastOffsets[partition], last >= offset { return true }
+        lastOffsets[partition] = offset
+        return true
+    }
+
     /// Accounts one delivery.
     public mutating func accept(_ delivery: Delivery) -> Outcome {
         if state == .disconnected || state == .idle { return .ignoredWhileDisconnected }

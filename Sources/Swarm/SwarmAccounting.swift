@@ -47,6 +47,14 @@ public final class SwarmAccounting: SwarmDeliverySink {
         }
     }
 
+    public func passedOver(client: Int, partition: Int32, through offset: Int64, records: Int, bytes: Int) {
+        guard let index = local(client) else { return }
+        state.withLock { state in
+            guard index < state.clients.count, state.clients[index].passedOver(partition: partition, through: offset) else { return }
+            state.stats.recordPassedOver(records: records, bytes: bytes)
+        }
+    }
+
     public func connectionLost(client: Int, reason: String) {
         guard let index = local(client) else { return }
         state.withLock { state in

@@ -27,6 +27,8 @@ public struct SwarmCoordinator: Sendable {
     /// Everything known about one worker.
     public struct WorkerState: Sendable {
         public let index: Int
+        /// Clients the worker was planned with; counted even if it dies before saying hello.
+        public var configuredClients: Int?
         public var clients: Int?
         public var pid: Int32?
         public var lastSecond: Int?
@@ -68,6 +70,15 @@ public struct SwarmCoordinator: Sendable {
 
     public init(workers count: Int) {
         workers = (0..<count).map { WorkerState(index: $0) }
+    }
+
+    /// Workers planned with these client counts, in order.
+    public init(clientsPerWorker: [Int]) {
+        workers = clientsPerWorker.enumerated().map { index, clients in
+            var state = WorkerState(index: index)
+            state.configuredClients = clients
+            return state
+        }
     }
 
     /// Feeds one line of worker `worker`'s standard output.
@@ -159,7 +170,8 @@ public struct SwarmCoordinator: Sendable {
         return merged
     }
 
-    public var clients: Int { workers.reduce(0) { $0 + ($1.clients ?? 0) } }
+    /// Clients in the fleet: what each worker said it runs, else what it was planned with.
+    public var clients: Int { workers.reduce(0) { $0 + ($1.clients ?? $1.configuredClients ?? 0) } }
 
     /// The live view: the newest second every running worker has reported.
     public var progress: LiveProgress {

@@ -52,6 +52,14 @@ public struct SwarmStats: Sendable {
         add(delta)
     }
 
+    /// Records received but not watched, skipped by key without a `Delivery` each.
+    public mutating func recordPassedOver(records: Int, bytes: Int) {
+        var delta = SwarmCounters()
+        delta.records = UInt64(max(0, records))
+        delta.bytes = UInt64(max(0, bytes))
+        add(delta)
+    }
+
     public mutating func recordReconnect() {
         var delta = SwarmCounters()
         delta.reconnects = 1

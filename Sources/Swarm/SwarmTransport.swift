@@ -51,6 +51,15 @@ public protocol SwarmDeliverySink: Sendable {
     func startedReading(client: Int, partition: Int32, at offset: Int64)
     /// The connection of `client` broke without being asked to; the worker reconnects it.
     func connectionLost(client: Int, reason: String)
+    /// `records` records of `partition` (`bytes` bytes of values), the last at `offset`,
+    /// reached `client` but hold no watched symbol: a Kafka transport tells them by
+    /// their key and skips them undecoded. The client's position advances past them.
+    func passedOver(client: Int, partition: Int32, through offset: Int64, records: Int, bytes: Int)
+}
+
+extension SwarmDeliverySink {
+    /// Sinks that only count deliveries ignore records passed over.
+    public func passedOver(client: Int, partition: Int32, through offset: Int64, records: Int, bytes: Int) {}
 }
 
 /// A ready transport and the partitioner its topic uses (murmur2 over the symbol

@@ -67,10 +67,8 @@ public final class SwarmWorker: Sendable {
         // Wait for the common start so every worker counts seconds alike.
         let wait = -elapsedMillis()
         if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
-        for subscription in subscriptions {
-            if stopRequested.load(ordering: .relaxed) { break }
-            await connect(subscription, transport: transport)
-        }
+        await connectAll(transport: transport)
+        logger.info("worker \(worker): \(accounting.connectedClients) of \(subscriptions.count) clients connected")
         var nextAction = 0
         var retries: [(atMillis: Int64, client: Int)] = []
         let end = configuration.durationMillis
@@ -109,6 +107,26 @@ public final class SwarmWorker: Sendable {
         emit(.final(worker: worker, stats: stats))
         return stats
     }
+
+    /// Connects every client at the start, `initialConnectWidth` at a time: each
+    /// connect waits for a TCP handshake and a round trip or two, so doing them one
+    /// by one would take thousands of round trips before the run begins.
+    private func connectAll(transport: any SwarmTransport) async {
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < subscriptions.count, !stopRequested.load(ordering: .relaxed) else { return }
+                let subscription = subscriptions[next]
+                next += 1
+                group.addTask { await self.connect(subscription, transport: transport) }
+            }
+            for _ in 0..<Self.initialConnectWidth { startNext() }
+            while await group.next() != nil { startNext() }
+        }
+    }
+
+    /// How many clients connect at once at the start of a run.
+    public static let initialConnectWidth = 32
 
     private func subscription(for client: Int) -> SwarmSubscription? {
         let index = client - configuration.firstClient

@@ -19,6 +19,11 @@ public struct SwarmWorkerConfiguration: Codable, Sendable, Equatable {
     public var bootstrap: String = "127.0.0.1:9092"
     public var gateway: String = "127.0.0.1:8080"
     public var topic: String = "prices"
+    /// Kafka fetch settings of every client (`fetch.min.bytes`, `fetch.max.wait.ms`):
+    /// the broker answers a client's long-poll once this many bytes are there or the
+    /// wait is over. 1 byte answers at once (lowest latency, most round trips).
+    public var fetchMinBytes: Int32 = 1
+    public var fetchMaxWaitMillis: Int64 = 500
 
     public init(worker: Int, firstClient: Int, clientCount: Int, symbols: [String], watchlistSize: Int, seed: UInt64,
                 durationMillis: Int64, epochNanos: Int64, behaviour: BehaviourSettings) {

@@ -118,6 +118,18 @@ func eventually(_ what: String, timeout: TimeInterval = 60, members: [GroupMembe
     }
 }
 
+/// `eventually` for a condition that must await (an actor's state).
+func eventuallyAsync(_ what: String, timeout: TimeInterval = 60, members: [GroupMemberProcess] = [],
+                     _ condition: () async -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !(await condition()) {
+        if Date() > deadline {
+            throw TimedOut(description: "timed out waiting for \(what)\n" + members.map(\.diagnostics).joined(separator: "\n"))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
+
 struct TimedOut: Error, CustomStringConvertible {
     var description: String
 }

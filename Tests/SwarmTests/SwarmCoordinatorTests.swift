@@ -102,4 +102,14 @@ final class SwarmCoordinatorTests: XCTestCase {
         XCTAssertEqual(coordinator.lostWorkers, [SwarmCoordinator.LostWorker(
             worker: 0, reason: "killed by signal 9; stream ended before the final report; error: broker unreachable")])
     }
+
+    func testWorkerDyingBeforeItsFirstReportStillCountsItsPlannedClients() {
+        var coordinator = SwarmCoordinator(clientsPerWorker: [3, 2])
+        coordinator.ingest(line: WorkerReport.hello(worker: 0, clients: 3, pid: 100).line(), from: 0)
+        coordinator.workerEnded(1, exit: .exited(2))
+        XCTAssertEqual(coordinator.clients, 5)
+        XCTAssertEqual(coordinator.lostWorkers, [SwarmCoordinator.LostWorker(
+            worker: 1, reason: "exit status 2; stream ended before the final report")])
+        XCTAssertEqual(coordinator.summary(durationSeconds: 1).clients, 5)
+    }
 }

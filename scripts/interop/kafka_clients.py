@@ -473,6 +473,24 @@ def confluent_describe_group(args):
           "members": sorted(members, key=lambda m: m["client_id"])})
 
 
+def confluent_partitions(args):
+    """Produces key-0..key-N-1 with librdkafka's murmur2 partitioner (the Java client's
+    choice) and reports the partition each key landed in."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": args.bootstrap, "partitioner": "murmur2_random", "linger.ms": 5})
+    partitions = {}
+
+    def delivered(error, message):
+        if error is None:
+            partitions[message.key().decode()] = message.partition()
+
+    for index in range(args.count):
+        producer.produce(args.topic, key=f"key-{index}", value=f"value-{index}", on_delivery=delivered)
+    producer.flush(60)
+    emit({"partitions": partitions})
+
+
 def confluent_create_topic(args):
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -497,6 +515,7 @@ COMMANDS = {
     "kafka-python-roundtrip": kafka_python_roundtrip,
     "aiokafka-roundtrip": aiokafka_roundtrip,
     "group-member": group_member,
+    "confluent-partitions": confluent_partitions,
     "confluent-describe-group": confluent_describe_group,
 }
 

@@ -32,16 +32,25 @@ public actor KafkaClusterClient {
     private var lastRefresh: NIODeadline = .uptimeNanoseconds(0)
     private var isClosed = false
 
+    /// `metadata` seeds the cache with a view obtained elsewhere (one lookup shared by
+    /// many clients, each with connections of its own): requests are routed by it
+    /// without a Metadata request until a routing error marks it stale.
     public init(
         bootstrap: [BrokerAddress],
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         configuration: ClientConfiguration = ClientConfiguration(),
-        logger: Logger = Logger(label: "tickstream.client")
+        logger: Logger = Logger(label: "tickstream.client"),
+        metadata seed: MetadataCache? = nil
     ) {
         self.bootstrap = bootstrap
         self.eventLoopGroup = eventLoopGroup
         self.configuration = configuration
         self.logger = logger
+        if let seed {
+            self.metadata = seed
+            self.stale = false
+            self.lastRefresh = .now()
+        }
     }
 
     /// `bootstrap` is a comma-separated list of host:port.
@@ -49,9 +58,11 @@ public actor KafkaClusterClient {
         bootstrap: String,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         configuration: ClientConfiguration = ClientConfiguration(),
-        logger: Logger = Logger(label: "tickstream.client")
+        logger: Logger = Logger(label: "tickstream.client"),
+        metadata seed: MetadataCache? = nil
     ) throws {
-        self.init(bootstrap: try BrokerAddress.list(bootstrap), eventLoopGroup: eventLoopGroup, configuration: configuration, logger: logger)
+        self.init(bootstrap: try BrokerAddress.list(bootstrap), eventLoopGroup: eventLoopGroup, configuration: configuration,
+                  logger: logger, metadata: seed)
     }
 
     // MARK: Connections

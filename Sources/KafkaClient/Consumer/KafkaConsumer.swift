@@ -33,10 +33,13 @@ public actor KafkaConsumer {
     private var pendingError: (any Error)?
     private var isClosed = false
 
-    public init(client: KafkaClusterClient, configuration: ConsumerConfiguration = ConsumerConfiguration()) {
+    /// A consumer over `client`. With `closesClient` the consumer owns the client and
+    /// closes it (and so its connections) in `close()`: a consumer with a connection of
+    /// its own, built over a cluster client seeded with shared metadata.
+    public init(client: KafkaClusterClient, configuration: ConsumerConfiguration = ConsumerConfiguration(), closesClient: Bool = false) {
         self.client = client
         self.configuration = configuration
-        self.ownsClient = false
+        self.ownsClient = closesClient
     }
 
     /// A consumer with a cluster client of its own, closed with the consumer.

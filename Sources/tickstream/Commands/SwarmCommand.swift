@@ -38,12 +38,19 @@ struct SwarmCommand: AsyncParsableCommand {
     @Option(help: "Share of clients on a slow, capped link (0…1).") var slowFraction: Double = 0
     @Option(help: "Transport: kafka (consumers against --bootstrap) or ws (WebSocket via --gateway).") var via = Via.kafka
     @Option(help: "Gateway address for --via ws.") var gateway = "127.0.0.1:8080"
+    @Option(help: "Kafka fetch.min.bytes of each client: the broker holds a fetch until this many bytes are there.")
+    var fetchMinBytes: Int32 = 1
+    @Option(help: "Kafka fetch.max.wait of each client: the longest the broker holds a fetch (e.g. 500ms).")
+    var fetchMaxWait = DurationArgument(milliseconds: 500)
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard clients > 0 else { throw ValidationError("--clients must be positive") }
         guard processes > 0 else { throw ValidationError("--processes must be positive") }
         guard watchlist > 0, symbols > 0 else { throw ValidationError("--watchlist and --symbols must be positive") }
+        guard fetchMinBytes > 0, fetchMaxWait.milliseconds > 0, fetchMaxWait.milliseconds <= Int64(Int32.max) else {
+            throw ValidationError("--fetch-min-bytes and --fetch-max-wait must be positive")
+        }
         guard churnPerMin >= 0 else { throw ValidationError("--churn-per-min cannot be negative") }
         for (name, value) in [("--background-fraction", backgroundFraction), ("--slow-fraction", slowFraction)] {
             guard (0...1).contains(value) else { throw ValidationError("\(name) must be between 0 and 1") }
@@ -51,6 +58,7 @@ struct SwarmCommand: AsyncParsableCommand {
         guard backgroundFraction + slowFraction <= 1 else {
             throw ValidationError("--background-fraction plus --slow-fraction cannot exceed 1")
         }
+        if via == .ws { throw ValidationError("\(SwarmError.notWired(SwarmWiring.wsMessage))") }
     }
 
     /// The worker plans, one per process.
@@ -70,6 +78,8 @@ struct SwarmCommand: AsyncParsableCommand {
             configuration.bootstrap = bootstrap
             configuration.gateway = gateway
             configuration.topic = topic
+            configuration.fetchMinBytes = fetchMinBytes
+            configuration.fetchMaxWaitMillis = fetchMaxWait.milliseconds
             return configuration
         }
     }
@@ -80,6 +90,7 @@ struct SwarmCommand: AsyncParsableCommand {
             "watchlist": "\(watchlist)", "symbols": "\(symbols)", "duration": duration.description, "seed": "\(seed)",
             "churnPerMin": "\(churnPerMin)", "backgroundFraction": "\(backgroundFraction)",
             "slowFraction": "\(slowFraction)", "via": via.rawValue, "gateway": gateway,
+            "fetchMinBytes": "\(fetchMinBytes)", "fetchMaxWait": fetchMaxWait.description,
         ]
     }
 
@@ -101,7 +112,7 @@ struct SwarmCommand: AsyncParsableCommand {
         logger.info("swarm: \(clients) clients in \(plans.count) worker process(es) for \(duration), via \(via.rawValue)")
         let supervisor = try WorkerSupervisor(launches: launches)
         let signals = SignalForwarder { supervisor.terminateAll() }
-        var coordinator = SwarmCoordinator(workers: plans.count)
+        var coordinator = SwarmCoordinator(clientsPerWorker: plans.map(\.clientCount))
         let display = ProgressDisplay(logger: logger)
         await supervisor.supervise(&coordinator) { display.show($0) }
         display.finish()

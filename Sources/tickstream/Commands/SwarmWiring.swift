@@ -1,21 +1,41 @@
+import Logging
+import Market
+import NIOPosix
 import Swarm
 
-/// The two things `swarm` needs from the rest of tickstream, in one place.
-///
-/// Lead: plug the Kafka transport in here (and the WebSocket one via the
-/// gateway), and return the pricer's symbol list; the coordinator, workers,
-/// accounting and reports need nothing else. Until then `swarm` stops with a
-/// clear message instead of pretending.
+/// The two things `swarm` needs from the rest of tickstream, in one place: the
+/// pricer's symbol list and a transport per worker process.
 enum SwarmWiring {
-    /// The symbol universe, most popular first: the same list the pricer publishes.
+    /// The symbol universe, most popular first: the first `count` tickers of the
+    /// default catalog (`fixtures/symbols.csv`), the same list the pricer publishes.
     static func symbols(count: Int) throws -> [String] {
-        throw SwarmError.notWired("the symbol list (Market's symbol universe)")
+        let catalog = try SymbolCatalog.loadDefault()
+        guard count <= catalog.count else {
+            throw SwarmError.invalidConfiguration("--symbols \(count) is more than the \(catalog.count) symbols in the catalog")
+        }
+        return catalog.first(count).map(\.ticker)
     }
 
     /// A ready transport for one worker (`configuration.via` is `kafka` or `ws`).
-    /// For Kafka: connect to `configuration.bootstrap`, read the `configuration.topic`
-    /// partition count from metadata and return murmur2 as the partitioner.
-    static func transport(for configuration: SwarmWorkerConfiguration) async throws -> SwarmTransportSetup {
-        throw SwarmError.notWired("the \(configuration.via == "ws" ? "gateway WebSocket" : "Kafka") transport (--via \(configuration.via))")
+    /// For Kafka: one metadata lookup of `configuration.topic` on `configuration.bootstrap`,
+    /// shared by the worker's consumers, each with a connection of its own; murmur2 of
+    /// the ticker as the partitioner.
+    static func transport(for configuration: SwarmWorkerConfiguration, logger: Logger) async throws -> SwarmTransportSetup {
+        switch configuration.via {
+        case "kafka":
+            var settings = KafkaSwarmTransport.Configuration(topic: configuration.topic)
+            settings.minBytes = configuration.fetchMinBytes
+            settings.maxWait = .milliseconds(configuration.fetchMaxWaitMillis)
+            let transport = try await KafkaSwarmTransport.connect(
+                bootstrap: configuration.bootstrap, configuration: settings,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            return transport.setup
+        case "ws":
+            throw SwarmError.notWired(wsMessage)
+        default:
+            throw SwarmError.transportUnavailable(configuration.via)
+        }
     }
+
+    static let wsMessage = "the gateway WebSocket transport (--via ws; it comes with the gateway); use --via kafka"
 }

@@ -27,7 +27,7 @@ struct SwarmWorkerCommand: AsyncParsableCommand {
         }
         let setup: SwarmTransportSetup
         do {
-            setup = try await SwarmWiring.transport(for: configuration)
+            setup = try await SwarmWiring.transport(for: configuration, logger: logger)
         } catch {
             writeReport(.error(worker: configuration.worker, message: "\(error)"))
             logger.error("worker \(configuration.worker): \(error)")

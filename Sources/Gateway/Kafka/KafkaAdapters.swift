@@ -1,0 +1,133 @@
+import Foundation
+import History
+import KafkaClient
+import Logging
+import Market
+import NIOCore
+
+/// Feeds the hub from one Kafka consumer: every partition of the prices topic from its
+/// end, each record handed over as it was produced (key = symbol, value = quote JSON).
+struct KafkaQuoteFeed: Sendable {
+    let client: KafkaClusterClient
+    let topic: String
+    let hub: QuoteHub
+    let logger: Logger
+
+    /// Runs until cancelled; waits (with backoff) for the topic to exist.
+    func run() async {
+        var partitions: Int?
+        while !Task.isCancelled && partitions == nil {
+            partitions = try? await client.metadata(for: [topic]).partitionCount(of: topic)
+            if partitions == nil || partitions == 0 {
+                partitions = nil
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        guard let partitions else { return }
+        let consumer = KafkaConsumer(client: client)
+        let assigned = (0..<Int32(partitions)).map { TopicPartition(topic, $0) }
+        await consumer.assign(assigned)
+        for partition in assigned { try? await consumer.seek(partition, to: .end) }
+        logger.info("gateway feed reading", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
+        while !Task.isCancelled {
+            do {
+                let records = try await consumer.poll()
+                guard !records.isEmpty else { continue }
+                await hub.publish(records.compactMap { record in
+                    guard let key = record.key, let value = record.value else { return nil }
+                    return (symbol: String(buffer: key), partition: record.partition, offset: record.offset,
+                            value: Array(value.readableBytesView))
+                })
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("gateway feed poll failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        await consumer.close()
+    }
+}
+
+/// The last quote per symbol from the compacted `prices.latest` topic, read from its
+/// beginning to the end it had when asked.
+struct KafkaLatestQuotes: LatestQuotesSource {
+    let client: KafkaClusterClient
+    let topic: String
+
+    func latestQuotes() async throws -> [LatestQuote] {
+        guard let count = try? await client.metadata(for: [topic]).partitionCount(of: topic), count > 0 else { return [] }
+        let partitions = (0..<Int32(count)).map { TopicPartition(topic, $0) }
+        let ends = try await client.listOffsets(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaClusterClient.latestTimestamp) }))
+        let consumer = KafkaConsumer(client: client)
+        defer { Task { await consumer.close() } }
+        let wanted = partitions.filter { (ends[$0] ?? 0) > 0 }
+        await consumer.assign(wanted)
+        for partition in wanted { try await consumer.seek(partition, to: .beginning) }
+        var latest: [String: LatestQuote] = [:]
+        var remaining = Set(wanted)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !remaining.isEmpty && ContinuousClock.now < deadline {
+            for record in try await consumer.poll() {
+                if let key = record.key, let value = record.value {
+                    let symbol = String(buffer: key)
+                    latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: record.offset,
+                                                 value: Array(value.readableBytesView))
+                }
+                if record.offset + 1 >= ends[record.topicPartition] ?? 0 { remaining.remove(record.topicPartition) }
+            }
+        }
+        return Array(latest.values)
+    }
+}
+
+/// Serves resume tokens from the log: a short-lived consumer per request.
+struct KafkaLogReader: QuoteLogReader {
+    let client: KafkaClusterClient
+    let topic: String
+
+    func read(partition: Int32, fromOffset: Int64, symbols: Set<String>, limit: Int) async throws -> LogReadResult {
+        let topicPartition = TopicPartition(topic, partition)
+        let bounds = try await client.listOffsets([topicPartition: KafkaClusterClient.earliestTimestamp])
+        let start = bounds[topicPartition] ?? 0
+        if fromOffset < start { return .outOfRange }
+        let end = try await client.listOffsets([topicPartition: KafkaClusterClient.latestTimestamp])[topicPartition] ?? 0
+        if fromOffset >= end { return .records([]) }
+        let consumer = KafkaConsumer(client: client)
+        await consumer.assign([topicPartition])
+        await consumer.seek([topicPartition: fromOffset])
+        var found: [LogRecord] = []
+        var position = fromOffset
+        while found.count < limit && position < end {
+            let records = try await consumer.poll()
+            for record in records where record.offset >= fromOffset {
+                position = record.offset + 1
+                guard let key = record.key, let value = record.value else { continue }
+                let symbol = String(buffer: key)
+                if symbols.isEmpty || symbols.contains(symbol) {
+                    found.append(LogRecord(offset: record.offset, symbol: symbol, value: Array(value.readableBytesView)))
+                    if found.count == limit { break }
+                }
+            }
+        }
+        await consumer.close()
+        return .records(found)
+    }
+}
+
+/// `/api/history` from the sink's SQLite database, opened once it exists.
+final class SQLiteHistory: HistoryQuerying, Sendable {
+    let path: String
+
+    init(path: String) { self.path = path }
+
+    func history(symbol: String, sinceNs: Int64, limit: Int) async throws -> [[UInt8]] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let store = try HistoryStore.openExisting(path: path)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        return try store.latestQuotes(symbol: symbol, from: sinceNs, to: now, limit: limit).map { stored in
+            var bytes: [UInt8] = []
+            try stored.quote.encodeJSON(into: &bytes)
+            return bytes
+        }
+    }
+}

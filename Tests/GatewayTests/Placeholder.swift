@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for this target arrive with its issue.
