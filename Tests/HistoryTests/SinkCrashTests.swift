@@ -95,7 +95,7 @@ final class SinkCrashTests: XCTestCase {
         let second = try ChildProcess(binary, sinkArguments(broker, db: db), name: "sink-b", directory: directory)
 
         // Both members hold partitions once the second one has joined.
-        try await waitUntil(timeout: .seconds(20), "both sinks write") {
+        try await waitUntil(timeout: .seconds(60), "both sinks write") {
             let owners = try? HistoryStore.openExisting(path: db).partitionOwners()
             return Set(owners?.values.map(\.owner) ?? []).count == 2
         }
