@@ -28,6 +28,12 @@ public final class KafkaSwarmTransport: SwarmTransport {
         public var maxWait: TimeAmount = .milliseconds(500)
         /// How many bytes the broker waits for (up to `maxWait`) before answering a fetch.
         public var minBytes: Int32 = 1
+        /// A fetch's size limits, phone-sized: they bound what a lagging client holds,
+        /// since records are slices of the fetch answer they came in.
+        public var maxBytes: Int32 = 128 * 1024
+        public var partitionMaxBytes: Int32 = 32 * 1024
+        /// The next fetch starts while fewer records than this are waiting to be read.
+        public var prefetchRecords = 100
         public var clientID = "tickstream-swarm"
         /// How long `connect(...)` waits for the topic to appear (the pricer creates it).
         public var topicWait: Duration = .seconds(30)
@@ -165,7 +171,9 @@ public final class KafkaSwarmTransport: SwarmTransport {
         consumer.maxWait = configuration.maxWait
         consumer.minBytes = max(1, configuration.minBytes)
         consumer.autoOffsetReset = .latest
-        consumer.prefetchRecords = 500
+        consumer.maxBytes = configuration.maxBytes
+        consumer.partitionMaxBytes = configuration.partitionMaxBytes
+        consumer.prefetchRecords = configuration.prefetchRecords
         if let bytesPerSecond {
             // Fetch about a quarter second's worth at a time, and only when the last is read.
             let quarter = Int32(clamping: max(1024, bytesPerSecond / 4))

@@ -30,9 +30,10 @@ trap cleanup EXIT
 swift build -c release --scratch-path "$SCRATCH" --product tickstream >/dev/null
 BIN="$ROOT/$SCRATCH/release/tickstream"
 
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Resident KiB of a process; 0 once it is gone (or a zombie, which has no VmRSS).
+rss_kib() { local kib; kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || true); echo "${kib:-0}"; }
 
-"$BIN" broker --port "$PORT" --data-dir "$WORK/data" --log-level warning &
+"$BIN" broker --port "$PORT" --data-dir "$WORK/data" --log-level error 2> "$WORK/broker.log" &
 BROKER_PID=$!
 sleep 1
 "$BIN" pricer --bootstrap "127.0.0.1:$PORT" --rate "$RATE" --quiet --log-level warning > "$WORK/pricer.log" 2>&1 &
