@@ -134,7 +134,10 @@ let package = Package(
         .testTarget(name: "MarketTests", dependencies: ["Market"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HistoryTests",
-            dependencies: ["History", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "History", "Broker", "KafkaClient", "Market",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

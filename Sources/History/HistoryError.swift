@@ -13,6 +13,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case databaseNotFound(path: String)
     /// The file exists but has not been initialised by the history sink.
     case notAHistoryDatabase(path: String)
+    /// The migration lock beside the database could not be opened or taken.
+    case migrationLock(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no history database at \(path) (run `tickstream sink` to create one, or pass --db PATH)"
         case .notAHistoryDatabase(let path):
             return "\(path) is not a tickstream history database"
+        case .migrationLock(let path, let reason):
+            return "cannot take the schema migration lock \(path): \(reason)"
         }
     }
 }

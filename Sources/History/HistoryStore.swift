@@ -24,6 +24,13 @@ public final class HistoryStore: Sendable {
     /// - Parameter busyTimeoutSeconds: how long a write waits for another process's write.
     public init(path: String, busyTimeoutSeconds: Double = 10) throws {
         self.path = path
+        // GRDB's migrator reads which migrations are applied before it takes SQLite's write
+        // lock, so two processes opening a new file at once could both run a migration (the
+        // second fails, e.g. dropping an index the first already dropped). An exclusive
+        // `flock` on a sidecar file serialises migration across processes; the second opener
+        // then finds everything applied.
+        let migrationLock = try MigrationLock(databasePath: path)
+        defer { migrationLock.release() }
         pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false, busyTimeoutSeconds: busyTimeoutSeconds))
         try HistorySchema.migrator.migrate(pool)
     }
@@ -179,5 +186,33 @@ public final class HistoryStore: Sendable {
             }
             return owners
         }
+    }
+}
+
+/// An exclusive advisory lock on `<database>-migrate.lock`, held while the schema migrates.
+///
+/// A sidecar file rather than the database itself: opening and closing another descriptor
+/// of the database file would drop SQLite's own POSIX locks held by this process.
+private struct MigrationLock {
+    private let descriptor: Int32
+
+    init(databasePath: String) throws {
+        let lockPath = databasePath + "-migrate.lock"
+        descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw HistoryError.migrationLock(path: lockPath, reason: String(cString: strerror(errno)))
+        }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                throw HistoryError.migrationLock(path: lockPath, reason: reason)
+            }
+        }
+    }
+
+    func release() {
+        _ = flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }
