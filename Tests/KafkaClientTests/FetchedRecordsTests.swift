@@ -39,4 +39,16 @@ final class FetchedRecordsTests: XCTestCase {
             XCTAssertEqual(error as? KafkaClientError, .compressedBatch(topic: "t", partition: 3, codec: 1))
         }
     }
+
+    func testCRCIsCheckedUnlessTurnedOff() throws {
+        var records = batch(baseOffset: 0, count: 3)
+        let crcAt = RecordBatchHeader.Offset.crc
+        records.setInteger(records.getInteger(at: crcAt, as: UInt32.self)! ^ 1, at: crcAt)
+        XCTAssertThrowsError(try FetchedRecords.parse(records, topic: "t", partition: 0, position: 0)) { error in
+            guard case .codec(.crcMismatch) = error as? KafkaClientError else { return XCTFail("\(error)") }
+        }
+        let unchecked = try FetchedRecords.parse(records, topic: "t", partition: 0, position: 0, verifyCRC: false)
+        XCTAssertEqual(unchecked.records.map(\.offset), [0, 1, 2])
+        XCTAssertEqual(unchecked.nextFetchOffset, 3)
+    }
 }

@@ -13,6 +13,10 @@ public struct ConsumerRecord: Sendable, Hashable {
     public var headers: [RecordHeader]
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
+
+    func isSamePartition(as other: ConsumerRecord) -> Bool {
+        partition == other.partition && topic == other.topic
+    }
 }
 
 /// Where `seek` moves a partition's position.
@@ -48,6 +52,11 @@ public struct ConsumerConfiguration: Sendable {
     /// Records handed out by one `poll` at most (`max.poll.records`).
     public var maxPollRecords = 500
     public var retryBackoff: TimeAmount = .milliseconds(100)
+    /// Verify each fetched batch's CRC-32C before reading it (`check.crcs`; on by default,
+    /// as in the Java client). Thousands of consumers of the same data on one machine
+    /// (the swarm) may turn it off, as librdkafka's default does: TCP already checksums
+    /// the bytes and the broker checked every batch when it was produced.
+    public var checkCRCs = true
 
     public init() {}
 }
@@ -61,10 +70,11 @@ public enum FetchedRecords {
         public var nextFetchOffset: Int64
     }
 
-    public static func parse(_ records: ByteBuffer?, topic: String, partition: Int32, position: Int64) throws(KafkaClientError) -> Parsed {
+    public static func parse(_ records: ByteBuffer?, topic: String, partition: Int32, position: Int64,
+                             verifyCRC: Bool = true) throws(KafkaClientError) -> Parsed {
         var parsed = Parsed(nextFetchOffset: position)
         guard let records, records.readableBytes > 0 else { return parsed }
-        var iterator = RecordBatchSequence(records).makeIterator()
+        var iterator = RecordBatchSequence(records, verifyCRC: verifyCRC).makeIterator()
         while let batch = iterator.next() {
             let header = batch.header
             guard header.nextOffset > parsed.nextFetchOffset else { continue }

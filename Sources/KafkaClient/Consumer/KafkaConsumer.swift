@@ -160,13 +160,14 @@ public actor KafkaConsumer {
             }
             guard !isClosed else { throw KafkaClientError.closed }
             if !buffered.isEmpty {
-                let count = min(configuration.maxPollRecords, buffered.count)
-                var out: [ConsumerRecord] = []
-                out.reserveCapacity(count)
-                for _ in 0..<count {
-                    let record = buffered.removeFirst()
-                    partitions[record.topicPartition]?.position = record.offset + 1
-                    out.append(record)
+                let count = min(max(1, configuration.maxPollRecords), buffered.count)
+                let out = Array(buffered.prefix(count))
+                buffered.removeFirst(count)
+                // Records arrive in runs per partition: move each run's position once.
+                var runStart = 0
+                for index in 1...count where index == count || !out[index].isSamePartition(as: out[runStart]) {
+                    partitions[out[runStart].topicPartition]?.position = out[index - 1].offset + 1
+                    runStart = index
                 }
                 startFetchIfNeeded()
                 return out
@@ -288,7 +289,8 @@ public actor KafkaConsumer {
                     throw KafkaClientError.broker(code, context: "fetch \(partition)")
                 }
                 state.highWatermark = data.highWatermark
-                let parsed = try FetchedRecords.parse(data.records, topic: partition.topic, partition: partition.partition, position: asked.offset)
+                let parsed = try FetchedRecords.parse(data.records, topic: partition.topic, partition: partition.partition,
+                                                      position: asked.offset, verifyCRC: configuration.checkCRCs)
                 state.fetchPosition = parsed.nextFetchOffset
                 partitions[partition] = state
                 buffered.append(contentsOf: parsed.records)

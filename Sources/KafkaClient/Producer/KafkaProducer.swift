@@ -29,6 +29,8 @@ public actor KafkaProducer {
     private var wakeTask: Task<Void, Never>?
     private var wakeDeadline: NIODeadline?
     private var isClosed = false
+    /// Set when a bounded close gave up waiting: nothing is retried any more.
+    private var abandoned = false
 
     public init(client: KafkaClusterClient, configuration: ProducerConfiguration = ProducerConfiguration()) {
         self.init(client: client, configuration: configuration, ownsClient: false)
@@ -102,6 +104,35 @@ public actor KafkaProducer {
         for waiter in memoryWaiters { waiter.resume(throwing: KafkaClientError.closed) }
         memoryWaiters.removeAll()
         if ownsClient { await client.close() }
+    }
+
+    /// Closes like `close()`, but waits at most `timeout` for the broker (Java's
+    /// `close(Duration)`): then every record still queued fails with
+    /// `KafkaClientError.closed`, senders waiting for buffer memory are released with
+    /// that error, records in flight fail when their answer or connection loss arrives
+    /// instead of being retried, and the call returns. A service stopping while its
+    /// broker is gone still stops.
+    public func close(timeout: TimeAmount) async {
+        guard !isClosed else { return }
+        let expiry = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
+            guard !Task.isCancelled else { return }
+            await self?.abandonPending()
+        }
+        await close()
+        expiry.cancel()
+    }
+
+    private func abandonPending() {
+        guard !isClosed || accumulator.flushing else { return }
+        abandoned = true
+        for batch in accumulator.removeAllQueued() { batch.fail(KafkaClientError.closed) }
+        for waiter in memoryWaiters { waiter.resume(throwing: KafkaClientError.closed) }
+        memoryWaiters.removeAll()
+        accumulator.flushing = false
+        let flushed = flushWaiters
+        flushWaiters.removeAll()
+        for waiter in flushed { waiter.resume() }
     }
 
     private func choosePartition(topic: String, partition: Int32?, key: ByteBuffer?) async throws -> TopicPartition {
@@ -276,7 +307,7 @@ public actor KafkaProducer {
 
     /// Puts a batch back for another send, or fails it when its attempts are used up.
     private func retryOrFail(_ batch: ProducerBatch, _ error: any Error) -> Bool {
-        if batch.attempts < configuration.maxAttempts && !isClosed || (isClosed && batch.attempts < configuration.maxAttempts && accumulator.flushing) {
+        if !abandoned && batch.attempts < configuration.maxAttempts && (!isClosed || accumulator.flushing) {
             accumulator.requeue(batch)
             return true
         }

@@ -47,6 +47,9 @@ final class PricerService: Service, Sendable {
     let counters = PricerCounters()
     private let logger: Logger
 
+    /// How long stopping waits for the broker to acknowledge what is queued.
+    static let closeTimeout: TimeAmount = .seconds(10)
+
     init(settings: PricerSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
@@ -93,9 +96,14 @@ final class PricerService: Service, Sendable {
                 let wait = min(pacer.nanosecondsUntilNextDue(now: monotonic.nanoseconds()), 50_000_000)
                 if wait > 200_000 { try? await Task.sleep(nanoseconds: wait) } else { await Task.yield() }
             }
-        } onGracefulShutdown: {}
-        await producer.flush()
-        await producer.close()
+        } onGracefulShutdown: {
+            // A send waiting for buffer memory (the broker is slow or gone) must not hold
+            // the stop: the bounded close releases it.
+            Task { await producer.close(timeout: Self.closeTimeout) }
+        }
+        // What is queued gets `closeTimeout` to be acknowledged; after that it is counted
+        // as failed, so a pricer whose broker died still stops and says what was lost.
+        await producer.close(timeout: Self.closeTimeout)
         await client.close()
         let elapsed = Double(monotonic.nanoseconds() - start) / 1e9
         status.finish()
