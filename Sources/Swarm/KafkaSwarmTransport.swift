@@ -203,6 +203,15 @@ public final class KafkaSwarmTransport: SwarmTransport {
         await session.close()
     }
 
+    public func endOffsets() async throws -> [Int32: Int64]? {
+        let client = KafkaClusterClient(bootstrap: bootstrap, eventLoopGroup: eventLoopGroup,
+                                        configuration: Self.clientConfiguration(configuration), logger: logger, metadata: metadata)
+        defer { Task { await client.close() } }
+        let partitions = (0..<Int32(partitionCount)).map { TopicPartition(configuration.topic, $0) }
+        let ends = try await client.listOffsets(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaClusterClient.latestTimestamp) }))
+        return Dictionary(uniqueKeysWithValues: ends.map { ($0.key.partition, $0.value) })
+    }
+
     public func shutdown() async {
         let all = sessions.withLock { sessions in
             defer { sessions.removeAll() }

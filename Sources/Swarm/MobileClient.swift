@@ -109,6 +109,14 @@ public struct MobileClient: Sendable {
         return true
     }
 
+    /// Whether the client has read each of `partitions` up to the next offsets `ends`.
+    public func hasRead(_ partitions: [Int32], upTo ends: [Int32: Int64]) -> Bool {
+        partitions.allSatisfy { partition in
+            guard let end = ends[partition] else { return true }
+            return (lastOffsets[partition] ?? -1) >= end - 1
+        }
+    }
+
     /// Accounts one delivery.
     public mutating func accept(_ delivery: Delivery) -> Outcome {
         if state == .disconnected || state == .idle { return .ignoredWhileDisconnected }

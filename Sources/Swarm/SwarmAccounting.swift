@@ -124,6 +124,14 @@ public final class SwarmAccounting: SwarmDeliverySink {
         }
     }
 
+    /// Connected clients that have not yet read their partitions up to `ends`;
+    /// `partitions(client)` names the partitions a client reads.
+    public func clientsBehind(_ ends: [Int32: Int64], partitions: (Int) -> [Int32]) -> [Int] {
+        state.withLock { state in
+            state.clients.filter { $0.state == .connected && !$0.hasRead(partitions($0.id), upTo: ends) }.map(\.id)
+        }
+    }
+
     /// Clients holding a connection (reading or paused).
     public var connectedClients: Int {
         state.withLock { state in state.clients.reduce(0) { $0 + ($1.state == .connected || $1.state == .paused ? 1 : 0) } }

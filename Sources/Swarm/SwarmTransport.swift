@@ -19,6 +19,13 @@ public protocol SwarmTransport: Sendable {
     func disconnect(client: Int) async
     /// Closes everything at the end of the run.
     func shutdown() async
+    /// The next offset to be written per partition of the topic, for a drain: nil when
+    /// the transport cannot tell (it then ends without draining).
+    func endOffsets() async throws -> [Int32: Int64]?
+}
+
+extension SwarmTransport {
+    public func endOffsets() async throws -> [Int32: Int64]? { nil }
 }
 
 /// What a client asks its transport for.

@@ -100,12 +100,60 @@ public final class SwarmWorker: Sendable {
             let sleep = max(1, min(wake - elapsedMillis(), 250))
             try? await Task.sleep(for: .milliseconds(sleep))
         }
+        if configuration.drainMillis > 0 && !stopRequested.load(ordering: .relaxed) {
+            await drain(transport: transport, emit: emit)
+        }
         await transport.shutdown()
         let last = accounting.closeSecond(next: accounting.currentSecond + 1)
         emit(.second(worker: worker, last))
         let stats = accounting.stats
         emit(.final(worker: worker, stats: stats))
         return stats
+    }
+
+    /// After the duration: every client comes back (paused ones resume, churned ones
+    /// reconnect) and reads on until it has read its partitions to the end offsets of
+    /// this moment, or `drainMillis` pass. Seconds keep being reported meanwhile.
+    private func drain(transport: any SwarmTransport, emit: @Sendable (WorkerReport) -> Void) async {
+        let worker = configuration.worker
+        let ends: [Int32: Int64]
+        do {
+            guard let offsets = try await transport.endOffsets() else {
+                logger.info("worker \(worker): this transport cannot drain; stopping at the end of the duration")
+                return
+            }
+            ends = offsets
+        } catch {
+            logger.warning("worker \(worker): no end offsets to drain to: \(error)")
+            return
+        }
+        for subscription in subscriptions {
+            if accounting.markResumed(subscription.client, atNanos: WallClock.nowNanos()) {
+                await transport.resume(client: subscription.client)
+            } else if accounting.client(subscription.client)?.state == .disconnected {
+                await connect(subscription, transport: transport)
+            }
+        }
+        let partitions = Dictionary(uniqueKeysWithValues: subscriptions.map { ($0.client, $0.partitions) })
+        let deadline = elapsedMillis() + configuration.drainMillis
+        var behind = accounting.clientsBehind(ends) { partitions[$0] ?? [] }
+        while !behind.isEmpty && !stopRequested.load(ordering: .relaxed) {
+            let now = elapsedMillis()
+            guard now < deadline else {
+                logger.warning("worker \(worker): \(behind.count) clients had not read to the end after the drain of \(configuration.drainMillis) ms")
+                return
+            }
+            let second = Int(max(0, now) / 1000)
+            if second > accounting.currentSecond {
+                emit(.second(worker: worker, accounting.closeSecond(next: second)))
+            }
+            for client in accounting.takeLostConnections() {
+                if let subscription = subscription(for: client) { await connect(subscription, transport: transport) }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+            behind = accounting.clientsBehind(ends) { partitions[$0] ?? [] }
+        }
+        logger.info("worker \(worker): every client read to the end offsets (drained)")
     }
 
     /// Connects every client at the start, `initialConnectWidth` at a time: each

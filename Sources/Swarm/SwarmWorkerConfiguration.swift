@@ -24,6 +24,11 @@ public struct SwarmWorkerConfiguration: Codable, Sendable, Equatable {
     /// wait is over. 1 byte answers at once (lowest latency, most round trips).
     public var fetchMinBytes: Int32 = 1
     public var fetchMaxWaitMillis: Int64 = 500
+    /// After the duration, how long clients may keep reading until each has read its
+    /// partitions to the end offsets of that moment (0: stop at once). Paused clients
+    /// resume and churned ones reconnect for it, so every client ends having seen every
+    /// quote of its watchlist since it first connected.
+    public var drainMillis: Int64 = 0
 
     public init(worker: Int, firstClient: Int, clientCount: Int, symbols: [String], watchlistSize: Int, seed: UInt64,
                 durationMillis: Int64, epochNanos: Int64, behaviour: BehaviourSettings) {

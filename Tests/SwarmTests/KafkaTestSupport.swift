@@ -5,6 +5,7 @@ import Logging
 import Market
 import NIOCore
 @testable import Swarm
+import XCTest
 
 /// A broker on an ephemeral loopback port with its own temporary data directory.
 struct SwarmTestBroker {
@@ -77,4 +78,15 @@ func eventually(seconds: Double, _ condition: () async -> Bool) async -> Bool {
         try? await Task.sleep(for: .milliseconds(20))
     }
     return await condition()
+}
+
+/// `TICKSTREAM_BIN`, else `.build/debug/tickstream` under the package root.
+func tickstreamBinary() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["TICKSTREAM_BIN"], !path.isEmpty { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let path = root.appendingPathComponent(".build/debug/tickstream").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw XCTSkip("no tickstream binary at \(path): run `swift build --product tickstream` or set TICKSTREAM_BIN")
+    }
+    return path
 }

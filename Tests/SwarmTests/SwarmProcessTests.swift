@@ -8,17 +8,6 @@ import XCTest
 /// The real `tickstream swarm` command, spawning two `swarm-worker` processes of the
 /// built binary, against an in-process broker.
 final class SwarmProcessTests: XCTestCase {
-    /// `TICKSTREAM_BIN`, else `.build/debug/tickstream` under the package root.
-    private func tickstreamBinary() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["TICKSTREAM_BIN"], !path.isEmpty { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent(".build/debug/tickstream").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("no tickstream binary at \(path): run `swift build --product tickstream` or set TICKSTREAM_BIN")
-        }
-        return path
-    }
-
     /// Twenty clients in two worker processes; quotes are published once both workers
     /// say all their clients read from the log end, so the merged report's totals are
     /// exact: every watched quote once per watching client, no gap, no duplicate.

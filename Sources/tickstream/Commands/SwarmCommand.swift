@@ -42,6 +42,9 @@ struct SwarmCommand: AsyncParsableCommand {
     var fetchMinBytes: Int32 = 1
     @Option(help: "Kafka fetch.max.wait of each client: the longest the broker holds a fetch (e.g. 500ms).")
     var fetchMaxWait = DurationArgument(milliseconds: 500)
+    @Option(help: ArgumentHelp("After --duration, let clients read on (up to this long) until each has read to the end offsets; churned clients reconnect for it (e.g. 60s).",
+                               discussion: "Makes totals exact: every client then saw every quote of its watchlist published since it connected."))
+    var drain = DurationArgument(milliseconds: 0)
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -80,6 +83,7 @@ struct SwarmCommand: AsyncParsableCommand {
             configuration.topic = topic
             configuration.fetchMinBytes = fetchMinBytes
             configuration.fetchMaxWaitMillis = fetchMaxWait.milliseconds
+            configuration.drainMillis = drain.milliseconds
             return configuration
         }
     }
@@ -90,7 +94,7 @@ struct SwarmCommand: AsyncParsableCommand {
             "watchlist": "\(watchlist)", "symbols": "\(symbols)", "duration": duration.description, "seed": "\(seed)",
             "churnPerMin": "\(churnPerMin)", "backgroundFraction": "\(backgroundFraction)",
             "slowFraction": "\(slowFraction)", "via": via.rawValue, "gateway": gateway,
-            "fetchMinBytes": "\(fetchMinBytes)", "fetchMaxWait": fetchMaxWait.description,
+            "fetchMinBytes": "\(fetchMinBytes)", "fetchMaxWait": fetchMaxWait.description, "drain": drain.description,
         ]
     }
 
@@ -119,7 +123,9 @@ struct SwarmCommand: AsyncParsableCommand {
         signals.cancel()
 
         let elapsed = Double(max(0, WallClock.nowNanos() - epochNanos)) / 1e9
-        let summary = coordinator.summary(durationSeconds: min(max(elapsed, 0), duration.seconds), configuration: settingsForReport)
+        // Rates are over the run, including any drain (deliveries continue during it).
+        let runSeconds = drain.milliseconds > 0 ? elapsed : min(elapsed, duration.seconds)
+        let summary = coordinator.summary(durationSeconds: max(runSeconds, 0), configuration: settingsForReport)
         print(summary.text())
         if let report {
             try summary.jsonData().write(to: URL(fileURLWithPath: report))
