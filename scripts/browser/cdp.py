@@ -39,7 +39,7 @@ class BrowserError(Exception):
 class DevToolsSocket:
     """A minimal WebSocket client (RFC 6455): text frames, client masking, no extensions."""
 
-    def __init__(self, url, timeout=30.0):
+    def __init__(self, url, timeout=120.0):
         match = re.match(r"ws://([^:/]+):(\d+)(/.*)", url)
         if not match:
             raise BrowserError(f"unexpected DevTools address {url!r}")
