@@ -1,5 +1,5 @@
 extension DashboardAssets {
-    /// Styles: system fonts only, dark theme, one column below 760 px.
+    /// Styles: system fonts only, dark theme, one column below 760 px, two-wide panels at phone width.
     static let css = #"""
 :root {
   --bg: #0e1116; --card: #161b22; --line: #262d36; --text: #e6edf3; --muted: #8b949e;
@@ -56,6 +56,11 @@ td.down { animation: flash-down .7s ease-out; }
   .panels { gap: 6px; }
   .value { font-size: 15px; }
   .table-wrap { max-height: none; }
+}
+@media (max-width: 480px) {
+  .panels { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .panel { padding: 6px 9px; }
+  h1 { font-size: 18px; }
 }
 """#
 }

@@ -29,6 +29,10 @@ extension DashboardAssets {
     if (n >= 1e4) return (n / 1e3).toFixed(1) + "k";
     return String(Math.round(n));
   }
+  // "12.3 / 45.6 ms", or in seconds once the p99 reaches one, so it fits a phone-width panel.
+  function latencyPair(p50, p99) {
+    return p99 >= 1000 ? fmt(p50 / 1000, 2) + " / " + fmt(p99 / 1000, 2) + " s" : fmt(p50, 1) + " / " + fmt(p99, 1) + " ms";
+  }
   function setStatus(kind, text) { $("status").className = "status " + kind; $("status-text").textContent = text; }
   function tokenText() { return [...cursor.entries()].sort((a, b) => a[0] - b[0]).map(([p, o]) => p + ":" + o).join(","); }
   function noteToken(token) {
@@ -168,7 +172,7 @@ extension DashboardAssets {
     if (accessToken) url += "&token=" + encodeURIComponent(accessToken);
     ws = new WebSocket(url);
     ws.onopen = () => {
-      retryMs = 1000; setStatus("live", "live");
+      retryMs = 1000; setStatus("live", "live"); setTimeout(pollStats, 300);
       const symbols = subscribedAll || !quotes.size ? ["*"] : [...quotes.keys()];
       if (cursor.size) send({ op: "resume", token: tokenText(), symbols });
       else send({ op: "subscribe", symbols });
@@ -203,7 +207,12 @@ extension DashboardAssets {
   subscribedAll = true;
 
   // ---- panels ----
+  // One poll chain: a poll asked for while one is in flight is dropped, and each poll
+  // replaces the pending timer (the socket opening asks for one so the page counts itself).
+  let statsTimer = null, statsBusy = false;
   async function pollStats() {
+    if (statsBusy) return;
+    statsBusy = true; clearTimeout(statsTimer);
     try {
       const res = await fetch("/api/stats");
       if (res.ok) {
@@ -213,11 +222,12 @@ extension DashboardAssets {
         $("p-frames").textContent = compact(s.framesPerSecond);
         $("p-conflated").textContent = compact(s.conflated);
         const p50 = s.swarm && s.swarm.p50Millis, p99 = s.swarm && s.swarm.p99Millis;
-        $("p-swarm").textContent = p50 == null ? "–" : fmt(p50, 1) + " / " + fmt(p99 == null ? 0 : p99, 1) + " ms";
+        $("p-swarm").textContent = p50 == null ? "–" : latencyPair(p50, p99 == null ? 0 : p99);
         $("p-sink").textContent = s.sinkLag == null ? "–" : compact(s.sinkLag);
       }
     } catch (e) { /* next poll */ }
-    setTimeout(pollStats, 2000);
+    statsBusy = false;
+    statsTimer = setTimeout(pollStats, 2000);
   }
 
   $("filter").addEventListener("input", () => { for (const [s, r] of rows) applyFilter(r, s); });
