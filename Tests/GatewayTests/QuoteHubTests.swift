@@ -153,7 +153,10 @@ final class QuoteHubTests: XCTestCase {
         }
         let loweredFrames = await hub.drainTexts(lowered)
         let raisedFrames = await hub.drainTexts(raised)
-        XCTAssertEqual(loweredFrames, [updateText("AAPL", seq: 1, partition: 0, offset: 1)])
+        XCTAssertEqual(loweredFrames, [
+            #"{"type":"stats","ts":1732460000000,"subscribed":1,"conflated":1}"#,
+            updateText("AAPL", seq: 1, partition: 0, offset: 1),
+        ])
         XCTAssertEqual(raisedFrames, [
             updateText("AAPL", seq: 1, partition: 0, offset: 1),
             updateText("AAPL", seq: 2, partition: 0, offset: 2),
