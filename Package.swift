@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwarmTests",
-            dependencies: ["Swarm", "Broker", "KafkaClient", "Market", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Swarm", "Broker", "KafkaClient", "Market", "Gateway", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

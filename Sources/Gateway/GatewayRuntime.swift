@@ -13,13 +13,16 @@ public final class GatewayRuntime: Sendable {
     /// The bound HTTP port (an ephemeral one when asked for port 0).
     public let port: Int
     private let client: KafkaClusterClient
+    /// The log reader's own connection (see `KafkaLogReader`).
+    private let logClient: KafkaClusterClient
     private let tasks: Mutex<[Task<Void, Never>]>
     private let hub: QuoteHub
     private let logger: Logger
 
-    private init(stats: GatewayStats, port: Int, client: KafkaClusterClient, tasks: [Task<Void, Never>], hub: QuoteHub,
-                 logger: Logger) {
+    private init(stats: GatewayStats, port: Int, client: KafkaClusterClient, logClient: KafkaClusterClient,
+                 tasks: [Task<Void, Never>], hub: QuoteHub, logger: Logger) {
         self.logger = logger
+        self.logClient = logClient
         self.stats = stats
         self.port = port
         self.client = client
@@ -36,12 +39,13 @@ public final class GatewayRuntime: Sendable {
         var clientConfiguration = ClientConfiguration()
         clientConfiguration.allowAutoTopicCreation = false
         let client = try KafkaClusterClient(bootstrap: bootstrap, configuration: clientConfiguration, logger: logger)
+        let logClient = try KafkaClusterClient(bootstrap: bootstrap, configuration: clientConfiguration, logger: logger)
         var configuration = configuration
         configuration.port = httpPort
         let stats = GatewayStats()
         let server = GatewayServer(
             configuration: configuration,
-            logReader: KafkaLogReader(client: client, topic: topic),
+            logReader: KafkaLogReader(client: logClient, topic: topic),
             latestSource: latestTopic.map { KafkaLatestQuotes(client: client, topic: $0) },
             history: historyPath.map { SQLiteHistory(path: $0) },
             stats: stats, logger: logger)
@@ -72,8 +76,8 @@ public final class GatewayRuntime: Sendable {
         let feed = KafkaQuoteFeed(client: client, topic: topic, hub: server.hub, logger: logger)
         let feedTask = Task { await feed.run() }
         logger.info("gateway listening", metadata: ["address": "http://\(configuration.host):\(port)/"])
-        return GatewayRuntime(stats: stats, port: port, client: client, tasks: [feedTask, serverTask], hub: server.hub,
-                              logger: logger)
+        return GatewayRuntime(stats: stats, port: port, client: client, logClient: logClient, tasks: [feedTask, serverTask],
+                              hub: server.hub, logger: logger)
     }
 
     /// Stops the feed and the server, closing every client stream. Idempotent.
@@ -90,6 +94,7 @@ public final class GatewayRuntime: Sendable {
             logger.warning("the gateway did not stop within 5 s; leaving its tasks behind")
         }
         await client.close()
+        await logClient.close()
     }
 
     /// True when every task finished within `timeout`.

@@ -31,6 +31,13 @@ public struct MobileClient: Sendable {
         case gap(missing: UInt64)
         /// Already seen (`seq` below the expected value); not counted as a delivery.
         case duplicate
+        /// Counted like `.inOrder`, but `skipped` quotes before it were conflated by the
+        /// gateway on purpose (covered by its `stats` reports); `missing` more were not
+        /// covered and are a real gap.
+        case conflated(skipped: UInt64, missing: UInt64)
+        /// A gateway snapshot of a watched symbol: not a delivery, a new baseline.
+        /// `missing` quotes between the last one seen and the snapshot's never arrived.
+        case snapshot(missing: UInt64)
     }
 
     public let id: Int
@@ -45,6 +52,14 @@ public struct MobileClient: Sendable {
     public private(set) var missingQuotes: UInt64 = 0
     public private(set) var duplicates: UInt64 = 0
     public private(set) var reconnects: UInt64 = 0
+    /// Snapshot frames accepted (WebSocket transport).
+    public private(set) var snapshots: UInt64 = 0
+    /// `seq` skips explained by the gateway's conflation reports.
+    public private(set) var conflatedSkips: UInt64 = 0
+    /// Quotes the gateway reported conflating that no skip has accounted for yet. The
+    /// gateway sends the report before the quote revealing the skip, so a skip is
+    /// explained exactly when credit is there.
+    public private(set) var conflationCredit: UInt64 = 0
     /// Unix nanoseconds of the last (re)connect or resume; quotes sent before it and
     /// delivered after it are catch-up (see `SwarmStats`).
     public private(set) var catchUpBeforeNanos: Int64 = .min
@@ -117,16 +132,47 @@ public struct MobileClient: Sendable {
         }
     }
 
+    /// The gateway reports `quotes` more quotes conflated for this client.
+    public mutating func gatewayConflated(_ quotes: UInt64) {
+        conflationCredit += quotes
+    }
+
+    private mutating func advancePosition(_ delivery: Delivery) {
+        guard delivery.offset >= 0 else { return }
+        if let last = lastOffsets[delivery.partition] {
+            if delivery.offset > last { lastOffsets[delivery.partition] = delivery.offset }
+        } else {
+            lastOffsets[delivery.partition] = delivery.offset
+        }
+    }
+
+    /// Accounts a gateway snapshot (the latest quote of a symbol on subscribe or
+    /// after a gap). The first one of a symbol sets its baseline; one already seen
+    /// changes nothing; one further on means the quotes in between never arrived
+    /// (after a `gap` frame, or on resume for a partition never seen before).
+    public mutating func acceptSnapshot(_ delivery: Delivery) -> Outcome {
+        if state == .disconnected || state == .idle { return .ignoredWhileDisconnected }
+        advancePosition(delivery)
+        guard watchlist.contains(delivery.symbol) else { return .unwatched }
+        snapshots += 1
+        guard let expected = expectedSeq[delivery.symbol] else {
+            expectedSeq[delivery.symbol] = delivery.seq &+ 1
+            return .snapshot(missing: 0)
+        }
+        if delivery.seq < expected { return .snapshot(missing: 0) }
+        expectedSeq[delivery.symbol] = delivery.seq &+ 1
+        let missing = delivery.seq - expected
+        if missing > 0 {
+            gaps += 1
+            missingQuotes += missing
+        }
+        return .snapshot(missing: missing)
+    }
+
     /// Accounts one delivery.
     public mutating func accept(_ delivery: Delivery) -> Outcome {
         if state == .disconnected || state == .idle { return .ignoredWhileDisconnected }
-        if delivery.offset >= 0 {
-            if let last = lastOffsets[delivery.partition] {
-                if delivery.offset > last { lastOffsets[delivery.partition] = delivery.offset }
-            } else {
-                lastOffsets[delivery.partition] = delivery.offset
-            }
-        }
+        advancePosition(delivery)
         guard watchlist.contains(delivery.symbol) else { return .unwatched }
         guard let expected = expectedSeq[delivery.symbol] else {
             expectedSeq[delivery.symbol] = delivery.seq &+ 1
@@ -140,7 +186,18 @@ public struct MobileClient: Sendable {
         expectedSeq[delivery.symbol] = delivery.seq &+ 1
         deliveries += 1
         if delivery.seq > expected {
-            let missing = delivery.seq - expected
+            let skipped = delivery.seq - expected
+            let explained = min(skipped, conflationCredit)
+            let missing = skipped - explained
+            if explained > 0 {
+                conflationCredit -= explained
+                conflatedSkips += explained
+                if missing > 0 {
+                    gaps += 1
+                    missingQuotes += missing
+                }
+                return .conflated(skipped: explained, missing: missing)
+            }
             gaps += 1
             missingQuotes += missing
             return .gap(missing: missing)

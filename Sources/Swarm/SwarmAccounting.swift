@@ -39,6 +39,34 @@ public final class SwarmAccounting: SwarmDeliverySink {
         }
     }
 
+    public func snapshot(_ delivery: Delivery, to client: Int) {
+        guard let index = local(client) else { return }
+        state.withLock { state in
+            guard index < state.clients.count else { return }
+            let outcome = state.clients[index].acceptSnapshot(delivery)
+            state.stats.record(outcome, delivery: delivery, catchUp: false)
+        }
+    }
+
+    public func gatewayGap(client: Int, partitions: [Int32], reason: String) {
+        guard let index = local(client) else { return }
+        state.withLock { state in
+            guard index < state.clients.count else { return }
+            let status = state.clients[index].state
+            guard status == .connected || status == .paused else { return }
+            state.stats.recordGatewayGap()
+        }
+    }
+
+    public func gatewayConflated(client: Int, quotes: Int) {
+        guard let index = local(client), quotes > 0 else { return }
+        state.withLock { state in
+            guard index < state.clients.count else { return }
+            state.clients[index].gatewayConflated(UInt64(quotes))
+            state.stats.recordGatewayConflated(UInt64(quotes))
+        }
+    }
+
     public func startedReading(client: Int, partition: Int32, at offset: Int64) {
         guard let index = local(client) else { return }
         state.withLock { state in

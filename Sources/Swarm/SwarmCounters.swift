@@ -5,7 +5,11 @@
 ///   (paused or disconnected) — their latency is kept apart, see `SwarmStats`;
 /// - `records`/`bytes`: everything received, watched or not;
 /// - `gaps`: gap events; `missingQuotes`: quotes skipped in them (sum of seq − expected);
-/// - `duplicates`, `reconnects`, `pauses`: as named.
+/// - `duplicates`, `reconnects`, `pauses`: as named;
+/// - WebSocket only: `snapshots` (snapshot frames, not deliveries), `gatewayGaps`
+///   (`gap` frames: the gateway could not replay what a resuming client missed),
+///   `conflated` (quotes the gateway reported replacing for slow clients) and
+///   `conflatedSkips` (`seq` skips those reports explain — not in `gaps`).
 public struct SwarmCounters: Codable, Sendable, Equatable {
     public var deliveries: UInt64 = 0
     public var catchUpDeliveries: UInt64 = 0
@@ -16,6 +20,10 @@ public struct SwarmCounters: Codable, Sendable, Equatable {
     public var duplicates: UInt64 = 0
     public var reconnects: UInt64 = 0
     public var pauses: UInt64 = 0
+    public var snapshots: UInt64 = 0
+    public var gatewayGaps: UInt64 = 0
+    public var conflated: UInt64 = 0
+    public var conflatedSkips: UInt64 = 0
 
     public init() {}
 
@@ -32,6 +40,31 @@ public struct SwarmCounters: Codable, Sendable, Equatable {
         self.pauses = pauses
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case deliveries, catchUpDeliveries, records, bytes, gaps, missingQuotes, duplicates, reconnects, pauses
+        case snapshots, gatewayGaps, conflated, conflatedSkips
+    }
+
+    /// Absent fields read as 0, so reports from a worker without the WebSocket
+    /// counters still parse.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys) throws -> UInt64 { try container.decodeIfPresent(UInt64.self, forKey: key) ?? 0 }
+        deliveries = try value(.deliveries)
+        catchUpDeliveries = try value(.catchUpDeliveries)
+        records = try value(.records)
+        bytes = try value(.bytes)
+        gaps = try value(.gaps)
+        missingQuotes = try value(.missingQuotes)
+        duplicates = try value(.duplicates)
+        reconnects = try value(.reconnects)
+        pauses = try value(.pauses)
+        snapshots = try value(.snapshots)
+        gatewayGaps = try value(.gatewayGaps)
+        conflated = try value(.conflated)
+        conflatedSkips = try value(.conflatedSkips)
+    }
+
     public static func += (lhs: inout SwarmCounters, rhs: SwarmCounters) {
         lhs.deliveries += rhs.deliveries
         lhs.catchUpDeliveries += rhs.catchUpDeliveries
@@ -42,5 +75,9 @@ public struct SwarmCounters: Codable, Sendable, Equatable {
         lhs.duplicates += rhs.duplicates
         lhs.reconnects += rhs.reconnects
         lhs.pauses += rhs.pauses
+        lhs.snapshots += rhs.snapshots
+        lhs.gatewayGaps += rhs.gatewayGaps
+        lhs.conflated += rhs.conflated
+        lhs.conflatedSkips += rhs.conflatedSkips
     }
 }

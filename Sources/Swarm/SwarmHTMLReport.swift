@@ -48,6 +48,7 @@ public enum SwarmHTMLReport {
     private static func summaryTable(_ summary: SwarmSummary) -> String {
         let totals = summary.totals
         var rows: [(String, String)] = [
+            ("transport", summary.transportDescription),
             ("clients", "\(summary.clients) in \(summary.workers) worker process(es)"),
             ("duration", "\(formatDecimal(summary.durationSeconds, places: 1)) s"),
             ("deliveries", "\(totals.deliveries) (\(formatDecimal(summary.deliveriesPerSecond, places: 1))/s; \(totals.catchUpDeliveries) catch-up)"),
@@ -61,6 +62,11 @@ public enum SwarmHTMLReport {
         rows.append(("duplicates", "\(totals.duplicates)"))
         rows.append(("reconnects", "\(totals.reconnects)"))
         rows.append(("pauses", "\(totals.pauses)"))
+        if summary.showsGatewayCounters {
+            rows.append(("snapshots", "\(totals.snapshots)"))
+            rows.append(("gateway gap frames", "\(totals.gatewayGaps)"))
+            rows.append(("conflated (slow clients)", "\(totals.conflated) quotes; \(totals.conflatedSkips) seq skips explained, not in gaps"))
+        }
         var table = "<table>\n"
         for (name, value) in rows {
             table += "<tr><th>\(escape(name))</th><td class=\"n\">\(escape(value))</td></tr>\n"

@@ -33,10 +33,23 @@ public struct SwarmStats: Sendable {
             return
         case .unwatched, .duplicate:
             if outcome == .duplicate { delta.duplicates = 1 }
-        case .inOrder, .gap:
+        case .snapshot(let missing):
+            delta.snapshots = 1
+            if missing > 0 {
+                delta.gaps = 1
+                delta.missingQuotes = missing
+            }
+        case .inOrder, .gap, .conflated:
             if case .gap(let missing) = outcome {
                 delta.gaps = 1
                 delta.missingQuotes = missing
+            }
+            if case .conflated(let skipped, let missing) = outcome {
+                delta.conflatedSkips = skipped
+                if missing > 0 {
+                    delta.gaps = 1
+                    delta.missingQuotes = missing
+                }
             }
             delta.deliveries = 1
             if catchUp {
@@ -63,6 +76,20 @@ public struct SwarmStats: Sendable {
     public mutating func recordReconnect() {
         var delta = SwarmCounters()
         delta.reconnects = 1
+        add(delta)
+    }
+
+    /// A `gap` frame from the gateway.
+    public mutating func recordGatewayGap() {
+        var delta = SwarmCounters()
+        delta.gatewayGaps = 1
+        add(delta)
+    }
+
+    /// The gateway reported `quotes` more conflated quotes.
+    public mutating func recordGatewayConflated(_ quotes: UInt64) {
+        var delta = SwarmCounters()
+        delta.conflated = quotes
         add(delta)
     }
 

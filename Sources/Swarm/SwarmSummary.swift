@@ -32,6 +32,23 @@ public struct SwarmSummary: Sendable {
         self.configuration = configuration
     }
 
+    /// The transport the run used, from the configuration: `kafka` or `ws`.
+    public var transport: String { configuration["via"] ?? "kafka" }
+
+    /// The transport in words, with the address it read from.
+    public var transportDescription: String {
+        switch transport {
+        case "ws": return "ws: WebSocket clients of the gateway at \(configuration["gateway"] ?? "?")"
+        case "kafka": return "kafka: direct consumers of \(configuration["bootstrap"] ?? "?")"
+        default: return transport
+        }
+    }
+
+    /// Whether the WebSocket counters mean anything for this run.
+    var showsGatewayCounters: Bool {
+        transport == "ws" || totals.snapshots + totals.gatewayGaps + totals.conflated + totals.conflatedSkips > 0
+    }
+
     public var deliveriesPerSecond: Double {
         durationSeconds > 0 ? Double(totals.deliveries) / durationSeconds : 0
     }
@@ -49,6 +66,7 @@ public struct SwarmSummary: Sendable {
     public func text() -> String {
         var lines: [String] = []
         lines.append("swarm: \(clients) clients in \(workers) worker process(es) for \(formatDecimal(durationSeconds, places: 1)) s")
+        lines.append("  transport    \(transportDescription)")
         lines.append("  deliveries   \(totals.deliveries)  (\(formatDecimal(deliveriesPerSecond, places: 1))/s; \(totals.catchUpDeliveries) catch-up)")
         lines.append("  received     \(totals.records) records, \(totals.bytes) bytes (\(formatBytes(bytesPerSecond))/s)")
         let percentiles = Self.reportedPercentiles.map { "\($0.label) \(formatMicros(latency.micros(atPercentile: $0.percentile)))" }
@@ -58,6 +76,9 @@ public struct SwarmSummary: Sendable {
         }
         lines.append("  gaps         \(totals.gaps) (\(totals.missingQuotes) quotes missing)")
         lines.append("  duplicates   \(totals.duplicates)")
+        if showsGatewayCounters {
+            lines.append("  gateway      \(totals.snapshots) snapshots, \(totals.gatewayGaps) gap frames, \(totals.conflated) quotes conflated for slow clients (\(totals.conflatedSkips) seq skips explained by it; not in gaps)")
+        }
         lines.append("  reconnects   \(totals.reconnects)   pauses \(totals.pauses)")
         lines.append("  workers lost \(lostWorkers.count)")
         for lost in lostWorkers {
@@ -100,6 +121,11 @@ public struct SwarmSummary: Sendable {
             "duplicates": totals.duplicates,
             "reconnects": totals.reconnects,
             "pauses": totals.pauses,
+            "transport": transport,
+            "snapshots": totals.snapshots,
+            "gatewayGaps": totals.gatewayGaps,
+            "conflated": totals.conflated,
+            "conflatedSkips": totals.conflatedSkips,
             "workersLost": lostWorkers.count,
             "lostWorkers": lostWorkers.map { ["worker": $0.worker, "reason": $0.reason] as [String: Any] },
             "latencyMicros": histogramObject(latency),
@@ -124,6 +150,7 @@ public struct SwarmSummary: Sendable {
                     "gaps": second.counters.gaps,
                     "duplicates": second.counters.duplicates,
                     "reconnects": second.counters.reconnects,
+                    "conflated": second.counters.conflated,
                     "p50Micros": second.latency.micros(atPercentile: 50),
                     "p99Micros": second.latency.micros(atPercentile: 99),
                 ]

@@ -62,11 +62,27 @@ public protocol SwarmDeliverySink: Sendable {
     /// reached `client` but hold no watched symbol: a Kafka transport tells them by
     /// their key and skips them undecoded. The client's position advances past them.
     func passedOver(client: Int, partition: Int32, through offset: Int64, records: Int, bytes: Int)
+    /// A WebSocket `snapshot` frame: the latest quote of a watched symbol, sent on
+    /// subscribe and after a gap. It is not a delivery of a new quote; it sets the
+    /// symbol's baseline (and the partition's position) for what follows.
+    func snapshot(_ delivery: Delivery, to client: Int)
+    /// The gateway sent `client` a `gap` frame: what it missed on `partitions` cannot
+    /// be replayed (`reason` as the gateway gave it); fresh snapshots follow.
+    func gatewayGap(client: Int, partitions: [Int32], reason: String)
+    /// The gateway reports (in a `stats` frame) that it has conflated `quotes` more of
+    /// `client`'s quotes: that many `seq` skips that follow are on purpose, not lost.
+    func gatewayConflated(client: Int, quotes: Int)
 }
 
 extension SwarmDeliverySink {
     /// Sinks that only count deliveries ignore records passed over.
     public func passedOver(client: Int, partition: Int32, through offset: Int64, records: Int, bytes: Int) {}
+    /// Sinks that only count deliveries ignore snapshots.
+    public func snapshot(_ delivery: Delivery, to client: Int) {}
+    /// Sinks that only count deliveries ignore gap notices.
+    public func gatewayGap(client: Int, partitions: [Int32], reason: String) {}
+    /// Sinks that only count deliveries ignore conflation notices.
+    public func gatewayConflated(client: Int, quotes: Int) {}
 }
 
 /// A ready transport and the partitioner its topic uses (murmur2 over the symbol

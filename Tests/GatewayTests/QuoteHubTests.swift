@@ -77,7 +77,11 @@ final class QuoteHubTests: XCTestCase {
         XCTAssertEqual(fastFrames, (Int64(0)..<20).map {
             updateText($0 % 2 == 0 ? "AAPL" : "MSFT", seq: Int($0), partition: 0, offset: $0)
         })
-        let slowFrames = await hub.drainTexts(slow)
+        let slowBatch = await hub.drainTexts(slow)
+        // The batch that reveals the skips starts with a stats frame counting them.
+        XCTAssertEqual(slowBatch.first?.hasPrefix(#"{"type":"stats","ts":"#), true)
+        XCTAssertEqual(slowBatch.first?.hasSuffix(#","subscribed":2,"conflated":14}"#), true)
+        let slowFrames = Array(slowBatch.dropFirst())
         XCTAssertEqual(slowFrames, [
             updateText("AAPL", seq: 0, partition: 0, offset: 0),
             updateText("MSFT", seq: 1, partition: 0, offset: 1),
@@ -111,6 +115,7 @@ final class QuoteHubTests: XCTestCase {
         await hub.publish("AAPL", offset: 5)
         var frames = await hub.drainTexts(id)
         XCTAssertEqual(frames, [
+            #"{"type":"stats","ts":1732460000000,"subscribed":2,"conflated":2}"#,
             updateText("AAPL", seq: 1, partition: 0, offset: 1),
             updateText("MSFT", seq: 3, partition: 0, offset: 3),
         ])
@@ -148,7 +153,10 @@ final class QuoteHubTests: XCTestCase {
         }
         let loweredFrames = await hub.drainTexts(lowered)
         let raisedFrames = await hub.drainTexts(raised)
-        XCTAssertEqual(loweredFrames, [updateText("AAPL", seq: 1, partition: 0, offset: 1)])
+        XCTAssertEqual(loweredFrames, [
+            #"{"type":"stats","ts":1732460000000,"subscribed":1,"conflated":1}"#,
+            updateText("AAPL", seq: 1, partition: 0, offset: 1),
+        ])
         XCTAssertEqual(raisedFrames, [
             updateText("AAPL", seq: 1, partition: 0, offset: 1),
             updateText("AAPL", seq: 2, partition: 0, offset: 2),

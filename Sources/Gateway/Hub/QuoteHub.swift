@@ -22,6 +22,8 @@ public actor QuoteHub {
         /// Set while a resume reads the log: live quotes wait in `resumeBuffer`.
         var resuming = false
         var resumeBuffer: [(symbol: String, frame: ServerFrame)] = []
+        /// The conflation count the client was last told in a batch (see `takeBatch`).
+        var reportedConflated = 0
     }
 
     public let configuration: HubConfiguration
@@ -180,7 +182,7 @@ public actor QuoteHub {
     /// Everything queued for the client now (possibly nothing); nil if it is gone.
     public func drain(_ id: ClientID) -> [ServerFrame]? {
         guard var state = clients[id] else { return nil }
-        let frames = state.outbox.drain()
+        let frames = takeBatch(&state)
         clients[id] = state
         counters.framesOut += UInt64(frames.count)
         return frames
@@ -339,10 +341,25 @@ public actor QuoteHub {
     func wake(_ id: ClientID) {
         guard var state = clients[id], let waiter = state.waiter, !state.outbox.isEmpty else { return }
         state.waiter = nil
-        let frames = state.outbox.drain()
+        let frames = takeBatch(&state)
         clients[id] = state
         counters.framesOut += UInt64(frames.count)
         waiter.resume(returning: frames)
+    }
+
+    /// Drains the client's outbox. When quotes were conflated since the client was
+    /// last told, a `stats` frame with the new count leads the batch: it reaches the
+    /// client before the quote that reveals the skip, so a client can tell skips the
+    /// gateway made on purpose from quotes lost (the swarm's gap accounting relies on it).
+    func takeBatch(_ state: inout ClientState) -> [ServerFrame] {
+        var frames = state.outbox.drain()
+        let conflated = state.outbox.conflatedCount + state.gate.conflatedCount
+        if conflated > state.reportedConflated {
+            state.reportedConflated = conflated
+            let subscribed = state.wildcard ? latest.count : state.subscriptions.count
+            frames.insert(.stats(unixMillis: clock.unixMillis(), subscribed: subscribed, conflated: conflated), at: 0)
+        }
+        return frames
     }
 
     private func cancelWaiter(_ id: ClientID) {

@@ -81,9 +81,15 @@ struct KafkaLatestQuotes: LatestQuotesSource {
 }
 
 /// Serves resume tokens from the log: a short-lived consumer per request.
+///
+/// Give it a cluster client of its own: a broker answers one connection's requests in
+/// order, so on the feed's connection every read would queue behind the feed's
+/// long-poll. Its fetches wait at most `maxWait` (the range it reads is already in
+/// the log, so there is nothing to wait for; only a prefetch past the end would).
 struct KafkaLogReader: QuoteLogReader {
     let client: KafkaClusterClient
     let topic: String
+    var maxWait: TimeAmount = .milliseconds(10)
 
     func read(partition: Int32, fromOffset: Int64, symbols: Set<String>, limit: Int) async throws -> LogReadResult {
         let topicPartition = TopicPartition(topic, partition)
@@ -92,7 +98,10 @@ struct KafkaLogReader: QuoteLogReader {
         if fromOffset < start { return .outOfRange }
         let end = try await client.listOffsets([topicPartition: KafkaClusterClient.latestTimestamp])[topicPartition] ?? 0
         if fromOffset >= end { return .records([]) }
-        let consumer = KafkaConsumer(client: client)
+        var configuration = ConsumerConfiguration()
+        configuration.maxWait = maxWait
+        configuration.prefetchRecords = limit
+        let consumer = KafkaConsumer(client: client, configuration: configuration)
         await consumer.assign([topicPartition])
         await consumer.seek([topicPartition: fromOffset])
         var found: [LogRecord] = []

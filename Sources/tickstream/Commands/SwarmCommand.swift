@@ -21,7 +21,7 @@ struct SwarmCommand: AsyncParsableCommand {
         case kafka, ws
     }
 
-    @Option(help: "Kafka bootstrap address.") var bootstrap = "127.0.0.1:9092"
+    @Option(help: "Kafka bootstrap address (--via kafka).") var bootstrap = "127.0.0.1:9092"
     @Option(help: "Topic to read.") var topic = "prices"
     @Option(help: "Simulated clients in total.") var clients = 2000
     @Option(help: "Worker processes (default: one per core).") var processes = ProcessInfo.processInfo.activeProcessorCount
@@ -37,7 +37,7 @@ struct SwarmCommand: AsyncParsableCommand {
     var backgroundFraction: Double = 0
     @Option(help: "Share of clients on a slow, capped link (0…1).") var slowFraction: Double = 0
     @Option(help: "Transport: kafka (consumers against --bootstrap) or ws (WebSocket via --gateway).") var via = Via.kafka
-    @Option(help: "Gateway address for --via ws.") var gateway = "127.0.0.1:8080"
+    @Option(help: "Gateway address for --via ws (host:port of `tickstream gateway`).") var gateway = "127.0.0.1:8080"
     @Option(help: "Kafka fetch.min.bytes of each client: the broker holds a fetch until this many bytes are there.")
     var fetchMinBytes: Int32 = 1
     @Option(help: "Kafka fetch.max.wait of each client: the longest the broker holds a fetch (e.g. 500ms).")
@@ -61,7 +61,11 @@ struct SwarmCommand: AsyncParsableCommand {
         guard backgroundFraction + slowFraction <= 1 else {
             throw ValidationError("--background-fraction plus --slow-fraction cannot exceed 1")
         }
-        if via == .ws { throw ValidationError("\(SwarmError.notWired(SwarmWiring.wsMessage))") }
+        if via == .ws {
+            do { _ = try WebSocketSwarmTransport.Configuration(gateway: gateway) } catch {
+                throw ValidationError("--gateway: \(error)")
+            }
+        }
     }
 
     /// The worker plans, one per process.

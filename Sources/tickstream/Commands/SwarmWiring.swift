@@ -19,7 +19,8 @@ enum SwarmWiring {
     /// A ready transport for one worker (`configuration.via` is `kafka` or `ws`).
     /// For Kafka: one metadata lookup of `configuration.topic` on `configuration.bootstrap`,
     /// shared by the worker's consumers, each with a connection of its own; murmur2 of
-    /// the ticker as the partitioner.
+    /// the ticker as the partitioner. For WebSocket: one connection per client to the
+    /// gateway's `/ws` at `configuration.gateway`, on the process's shared event loops.
     static func transport(for configuration: SwarmWorkerConfiguration, logger: Logger) async throws -> SwarmTransportSetup {
         switch configuration.via {
         case "kafka":
@@ -31,11 +32,12 @@ enum SwarmWiring {
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             return transport.setup
         case "ws":
-            throw SwarmError.notWired(wsMessage)
+            let settings = try WebSocketSwarmTransport.Configuration(gateway: configuration.gateway)
+            let transport = WebSocketSwarmTransport(configuration: settings, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                                                    logger: logger)
+            return transport.setup
         default:
             throw SwarmError.transportUnavailable(configuration.via)
         }
     }
-
-    static let wsMessage = "the gateway WebSocket transport (--via ws; it comes with the gateway); use --via kafka"
 }
