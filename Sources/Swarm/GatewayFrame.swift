@@ -40,6 +40,10 @@ public enum GatewayFrame: Sendable, Equatable {
             } catch {
                 throw .badQuote("\(error)")
             }
+            if type == "snapshot" && cursor.peek == UInt8(ascii: "}") {
+                // A snapshot without a position (the gateway loaded it from prices.latest).
+                return .quote(kind: .snapshot, quote: quote, partition: -1, offset: -1, quoteBytes: quoteRange.count)
+            }
             try cursor.expect(tokenInfix)
             let partition = try cursor.readInteger()
             try cursor.expect(Array(":".utf8))

@@ -258,4 +258,26 @@ final class QuoteHubTests: XCTestCase {
             updateText("AAPL", seq: 41, partition: 2, offset: 41),
         ])
     }
+
+    /// Quotes read from the compacted `prices.latest` carry that topic's offsets, which
+    /// say nothing about `prices`: their snapshots have no token, and a live quote at a
+    /// lower `prices` offset is not taken for a stale one.
+    func testLatestQuotesWithoutAPositionAreSnapshotsOnly() async throws {
+        struct Source: LatestQuotesSource {
+            func latestQuotes() async throws -> [LatestQuote] {
+                [LatestQuote(symbol: "AAPL", partition: 2, offset: nil, value: quoteBytes("AAPL", seq: 900))]
+            }
+        }
+        let hub = QuoteHub()
+        let taken = try await hub.loadLatest(from: Source())
+        XCTAssertEqual(taken, 1)
+        let id = await hub.connect(permission: .all)
+        await hub.subscribe(id, symbols: ["AAPL"])
+        await hub.publish("AAPL", partition: 2, offset: 5)
+        let frames = await hub.drainTexts(id)
+        XCTAssertEqual(frames, [
+            #"{"type":"snapshot","quote":"# + String(decoding: quoteBytes("AAPL", seq: 900), as: UTF8.self) + "}",
+            updateText("AAPL", seq: 5, partition: 2, offset: 5),
+        ])
+    }
 }

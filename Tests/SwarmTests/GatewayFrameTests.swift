@@ -17,6 +17,10 @@ final class GatewayFrameTests: XCTestCase {
                        .quote(kind: .update, quote: quote, partition: 3, offset: 12345, quoteBytes: quoteText.utf8.count))
         XCTAssertEqual(try parse(#"{"type":"snapshot","quote":"# + quoteText + #","token":"0:7"}"#),
                        .quote(kind: .snapshot, quote: quote, partition: 0, offset: 7, quoteBytes: quoteText.utf8.count))
+        // A snapshot the gateway loaded from prices.latest has no position.
+        XCTAssertEqual(try parse(#"{"type":"snapshot","quote":"# + quoteText + "}"),
+                       .quote(kind: .snapshot, quote: quote, partition: -1, offset: -1, quoteBytes: quoteText.utf8.count))
+        XCTAssertThrowsError(try parse(#"{"type":"update","quote":"# + quoteText + "}"), "an update always has a token")
     }
 
     func testControlFrames() throws {

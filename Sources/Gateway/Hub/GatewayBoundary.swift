@@ -39,15 +39,20 @@ public protocol QuoteLogReader: Sendable {
     func read(partition: Int32, fromOffset: Int64, symbols: Set<String>, limit: Int) async throws -> LogReadResult
 }
 
-/// The latest quote of one symbol and where it sits in the log.
+/// The latest quote of one symbol and, when known, where it sits in the topic the hub
+/// is fed from.
 public struct LatestQuote: Sendable, Hashable {
     public var symbol: String
+    /// The quote's partition (a compacted copy keyed alike has the same one).
     public var partition: Int32
-    public var offset: Int64
+    /// Its offset in the feed's topic, or nil when unknown: a quote read from the
+    /// compacted `prices.latest` has that topic's offset, which says nothing about
+    /// where the quote sits in `prices`, so it must not become a resume position.
+    public var offset: Int64?
     /// The raw quote JSON as produced.
     public var value: [UInt8]
 
-    public init(symbol: String, partition: Int32, offset: Int64, value: [UInt8]) {
+    public init(symbol: String, partition: Int32, offset: Int64?, value: [UInt8]) {
         self.symbol = symbol
         self.partition = partition
         self.offset = offset

@@ -60,11 +60,20 @@ public actor QuoteHub {
         let quotes = try await source.latestQuotes()
         var taken = 0
         for quote in quotes {
-            if let current = latest[quote.symbol], current.partition == quote.partition, current.offset >= quote.offset {
+            guard let offset = quote.offset else {
+                // No position in the feed's topic: a snapshot only, never a resume point
+                // or a reason to think a live quote stale; a live quote replaces it.
+                if latest[quote.symbol] == nil {
+                    latest[quote.symbol] = StoredQuote(partition: quote.partition, offset: -1, value: quote.value)
+                    taken += 1
+                }
                 continue
             }
-            latest[quote.symbol] = StoredQuote(partition: quote.partition, offset: quote.offset, value: quote.value)
-            if partitionHigh[quote.partition, default: -1] < quote.offset { partitionHigh[quote.partition] = quote.offset }
+            if let current = latest[quote.symbol], current.partition == quote.partition, current.offset >= offset {
+                continue
+            }
+            latest[quote.symbol] = StoredQuote(partition: quote.partition, offset: offset, value: quote.value)
+            if partitionHigh[quote.partition, default: -1] < offset { partitionHigh[quote.partition] = offset }
             taken += 1
         }
         return taken

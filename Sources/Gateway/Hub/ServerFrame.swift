@@ -27,9 +27,18 @@ extension ServerFrame {
         quoteFrame(prefix: updatePrefix, quote: quote, partition: partition, offset: offset)
     }
 
-    /// `{"type":"snapshot","quote":<raw>,"token":"p:o"}`
+    /// `{"type":"snapshot","quote":<raw>,"token":"p:o"}`, or `{"type":"snapshot","quote":<raw>}`
+    /// when the quote's position is unknown (`offset` < 0: loaded from `prices.latest`).
     public static func snapshot(quote: [UInt8], partition: Int32, offset: Int64) -> ServerFrame {
-        quoteFrame(prefix: snapshotPrefix, quote: quote, partition: partition, offset: offset)
+        guard offset >= 0 else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(snapshotPrefix.count + quote.count + 1)
+            bytes.append(contentsOf: snapshotPrefix)
+            bytes.append(contentsOf: quote)
+            bytes.append(UInt8(ascii: "}"))
+            return ServerFrame(bytes: bytes)
+        }
+        return quoteFrame(prefix: snapshotPrefix, quote: quote, partition: partition, offset: offset)
     }
 
     /// `{"type":"gap","reason":"outOfRange","partitions":[3,5]}`: what the client had

@@ -70,7 +70,7 @@ struct KafkaLatestQuotes: LatestQuotesSource {
             for record in try await consumer.poll() {
                 if let key = record.key, let value = record.value {
                     let symbol = String(buffer: key)
-                    latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: record.offset,
+                    latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: nil,
                                                  value: Array(value.readableBytesView))
                 }
                 if record.offset + 1 >= ends[record.topicPartition] ?? 0 { remaining.remove(record.topicPartition) }
