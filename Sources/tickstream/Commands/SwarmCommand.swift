@@ -127,8 +127,12 @@ struct SwarmCommand: AsyncParsableCommand {
         signals.cancel()
 
         let elapsed = Double(max(0, WallClock.nowNanos() - epochNanos)) / 1e9
-        // Rates are over the run, including any drain (deliveries continue during it).
-        let runSeconds = drain.milliseconds > 0 ? elapsed : min(elapsed, duration.seconds)
+        // Rates are over the run. A run longer than asked (a drain, or a fleet so large
+        // that connecting it outlasted the duration while connected clients already read)
+        // counts its whole length; otherwise the duration, not the few hundred ms of
+        // stopping workers.
+        let overran = drain.milliseconds > 0 || elapsed > duration.seconds + 2
+        let runSeconds = overran ? elapsed : min(elapsed, duration.seconds)
         let summary = coordinator.summary(durationSeconds: max(runSeconds, 0), configuration: settingsForReport)
         print(summary.text())
         if let report {
