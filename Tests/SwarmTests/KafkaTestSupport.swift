@@ -5,6 +5,7 @@ import Logging
 import Market
 import NIOCore
 @testable import Swarm
+import Synchronization
 import XCTest
 
 /// A broker on an ephemeral loopback port with its own temporary data directory.
@@ -89,4 +90,49 @@ func tickstreamBinary() throws -> String {
         throw XCTSkip("no tickstream binary at \(path): run `swift build --product tickstream` or set TICKSTREAM_BIN")
     }
     return path
+}
+
+/// A child process whose output is collected as it arrives.
+final class ChildProcess: Sendable {
+    private let process: Process
+    private let output = TextBuffer()
+    private let errors = TextBuffer()
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        for (pipe, buffer) in [(out, output), (err, errors)] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if !data.isEmpty { buffer.append(String(decoding: data, as: UTF8.self)) }
+            }
+        }
+        try process.run()
+        self.process = process
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var stdout: String { output.text }
+    var stderr: String { errors.text }
+    /// The exit status once it has exited; -1 while running.
+    var status: Int32 { process.isRunning ? -1 : process.terminationStatus }
+
+    func terminate() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+/// Text appended from one thread and read from another.
+final class TextBuffer: Sendable {
+    private let storage = Mutex("")
+
+    func append(_ text: String) { storage.withLock { $0 += text } }
+
+    var text: String { storage.withLock { $0 } }
 }

@@ -21,27 +21,11 @@ final class SwarmProcessTests: XCTestCase {
         let report = NSTemporaryDirectory() + "/swarm-report-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: report) }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["swarm", "--bootstrap", broker.bootstrap, "--clients", "20", "--processes", "2", "--symbols", "40",
-                             "--watchlist", "5", "--seed", "5", "--duration", "12s", "--report", report]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let log = TextBuffer()
-        let reader = errors.fileHandleForReading
-        let drain = Thread {
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                log.append(String(decoding: chunk, as: UTF8.self))
-            }
-        }
-        drain.start()
+        let process = try ChildProcess(binary, ["swarm", "--bootstrap", broker.bootstrap, "--clients", "20", "--processes", "2", "--symbols", "40",
+                             "--watchlist", "5", "--seed", "5", "--duration", "12s", "--report", report])
 
         let ready = await eventually(seconds: 60) {
-            let text = log.text
+            let text = process.stderr
             return (0..<2).allSatisfy { text.contains("worker \($0): 10 of 10 clients connected") }
         }
         let publisher = try QuotePublisher(bootstrap: broker.bootstrap, topic: "prices", symbols: universe)
@@ -54,12 +38,11 @@ final class SwarmProcessTests: XCTestCase {
         }
         let exited = await eventually(seconds: 90) { !process.isRunning }
         if !exited { process.terminate() }
-        process.waitUntilExit()
         await publisher.close()
         try await broker.stop()
-        XCTAssertTrue(ready, "both workers connected their clients; log:\n\(log.text)")
+        XCTAssertTrue(ready, "both workers connected their clients; log:\n\(process.stderr)")
 
-        XCTAssertEqual(process.terminationStatus, 0, log.text)
+        XCTAssertEqual(process.status, 0, process.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
         let summary = try XCTUnwrap(object)
         let watchlists = WatchlistGenerator(symbols: universe.map(\.ticker), size: 5, seed: 5)
@@ -76,13 +59,4 @@ final class SwarmProcessTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(records, expected)
         XCTAssertEqual((summary["problems"] as? [Any])?.count, 0)
     }
-}
-
-/// Text appended from one thread and read from another.
-final class TextBuffer: Sendable {
-    private let storage = Mutex("")
-
-    func append(_ text: String) { storage.withLock { $0 += text } }
-
-    var text: String { storage.withLock { $0 } }
 }

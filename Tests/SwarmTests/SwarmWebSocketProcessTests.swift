@@ -9,17 +9,6 @@ import XCTest
 /// The real `tickstream swarm --via ws` command: two `swarm-worker` processes whose
 /// clients are WebSockets to an in-process gateway reading an in-process broker.
 final class SwarmWebSocketProcessTests: XCTestCase {
-    /// `TICKSTREAM_BIN`, else `.build/debug/tickstream` under the package root.
-    private func tickstreamBinary() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["TICKSTREAM_BIN"], !path.isEmpty { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent(".build/debug/tickstream").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("no tickstream binary at \(path): run `swift build --product tickstream` or set TICKSTREAM_BIN")
-        }
-        return path
-    }
-
     /// Twenty clients in two processes subscribe through the gateway (a snapshot of each
     /// watched symbol), then ten rounds of every symbol are published: the merged report
     /// says `ws` and counts exactly ten updates per watched symbol per client.
@@ -48,24 +37,8 @@ final class SwarmWebSocketProcessTests: XCTestCase {
 
         let report = NSTemporaryDirectory() + "/swarm-ws-report-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: report) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["swarm", "--via", "ws", "--gateway", "127.0.0.1:\(gateway.port)", "--clients", "20", "--processes", "2",
-                             "--symbols", "40", "--watchlist", "5", "--seed", "5", "--duration", "12s", "--report", report]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let log = TextBuffer()
-        let reader = errors.fileHandleForReading
-        let drain = Thread {
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                log.append(String(decoding: chunk, as: UTF8.self))
-            }
-        }
-        drain.start()
+        let process = try ChildProcess(binary, ["swarm", "--via", "ws", "--gateway", "127.0.0.1:\(gateway.port)", "--clients", "20", "--processes", "2",
+                             "--symbols", "40", "--watchlist", "5", "--seed", "5", "--duration", "12s", "--report", report])
 
         // Subscribed: each client has had its five snapshots.
         let ready = await eventually(seconds: 60) { gateway.stats.snapshot.counters.framesOut >= 100 }
@@ -78,13 +51,12 @@ final class SwarmWebSocketProcessTests: XCTestCase {
         }
         let exited = await eventually(seconds: 90) { !process.isRunning }
         if !exited { process.terminate() }
-        process.waitUntilExit()
         await publisher.close()
         await gateway.stop()
         try await broker.stop()
-        XCTAssertTrue(ready, "every client subscribed; log:\n\(log.text)")
+        XCTAssertTrue(ready, "every client subscribed; log:\n\(process.stderr)")
 
-        XCTAssertEqual(process.terminationStatus, 0, log.text)
+        XCTAssertEqual(process.status, 0, process.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
         let summary = try XCTUnwrap(object)
         XCTAssertEqual(summary["transport"] as? String, "ws")
