@@ -58,17 +58,28 @@ public struct RecordAccumulator: Sendable {
     ) -> AppendResult {
         let size = RecordBatchBuilder.estimatedSize(keyLength: key?.readableBytes, valueLength: value?.readableBytes, headers: headers)
         guard hasRoom(for: size) else { return .bufferFull }
-        var queue = queues[partition] ?? []
+        usedMemory += size
+        // In place: a copy of the queue would share the open batch's buffer and
+        // completion list, and the append below would copy both (quadratic per batch).
+        let full = Self.append(
+            into: &queues[partition, default: []], nextBatchID: &nextBatchID, batchSize: batchSize,
+            partition: partition, size: size, now: now,
+            timestamp: timestamp, key: key, value: value, headers: headers, completion: completion)
+        return .appended(batchIsFull: full)
+    }
+
+    private static func append(
+        into queue: inout Deque<ProducerBatch>, nextBatchID: inout UInt64, batchSize: Int,
+        partition: TopicPartition, size: Int, now: NIODeadline,
+        timestamp: Int64, key: ByteBuffer?, value: ByteBuffer?, headers: [RecordHeader], completion: RecordCompletion
+    ) -> Bool {
         let tailIsOpen = queue.last.map { $0.attempts == 0 && $0.baseSequence == nil && $0.sizeInBytes + size <= batchSize } ?? false
         if !tailIsOpen {
             nextBatchID += 1
             queue.append(ProducerBatch(id: nextBatchID, partition: partition, createdAt: now, capacity: min(batchSize, max(size + RecordBatchHeader.size, 256))))
         }
         queue[queue.count - 1].append(timestamp: timestamp, key: key, value: value, headers: headers, reserved: size, completion: completion)
-        usedMemory += size
-        let full = queue.count > 1 || queue[queue.count - 1].sizeInBytes >= batchSize
-        queues[partition] = queue
-        return .appended(batchIsFull: full)
+        return queue.count > 1 || queue[queue.count - 1].sizeInBytes >= batchSize
     }
 
     /// Partitions whose first batch may be sent now.
