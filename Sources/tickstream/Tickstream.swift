@@ -20,6 +20,7 @@ struct Tickstream: AsyncParsableCommand {
             HistoryCommand.self,
             ReplayCommand.self,
             GatewayCommand.self,
+            PerfCommand.self,
         ]
     )
 }

@@ -5,6 +5,7 @@
 #   beside them, the same bytes pushed through a loopback TCP socket by Python
 #   (the transport ceiling on this machine) and written to a file (the disk ceiling).
 # Usage: scripts/bench/broker-throughput.sh [MESSAGES]   (default 1000000)
+#   SCRATCH_PATH=.build-release   uses another SwiftPM scratch path (default .build)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -14,15 +15,16 @@ WORK="$(mktemp -d)"
 PY="$ROOT/.venv/bin/python"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-swift build -c release --product tickstream >/dev/null
-"$ROOT/.build/release/tickstream" broker --port $PORT --data-dir "$WORK/data" --log-level warning &
+SCRATCH="${SCRATCH_PATH:-.build}"
+swift build -c release --scratch-path "$SCRATCH" --product tickstream >/dev/null
+"$SCRATCH/release/tickstream" broker --port $PORT --data-dir "$WORK/data" --log-level warning &
 sleep 1
 
-# 120-byte records: an 8-byte key and a 111-byte value, plus the ':' separator kcat splits on.
+# 120-byte records: an 8-byte key and a 112-byte value (kcat -K: splits them at the ':').
 python3 - "$N" > "$WORK/messages.txt" <<'PY'
 import sys
 n = int(sys.argv[1])
-payload = "x" * 96
+payload = "x" * 98
 with sys.stdout as out:
     for i in range(n):
         out.write(f"SYM{i % 500:05d}:{i:014d}{payload}\n")
@@ -49,7 +51,7 @@ if [ -x "$PY" ]; then
 import sys, time
 from confluent_kafka import Producer, Consumer, TopicPartition, OFFSET_BEGINNING
 port, n = sys.argv[1], int(sys.argv[2])
-payload = b"x" * 96
+payload = b"x" * 98
 p = Producer({"bootstrap.servers": f"127.0.0.1:{port}", "linger.ms": 5, "batch.num.messages": 10000,
               "queue.buffering.max.messages": 2000000, "acks": "all"})
 p.produce("bench-ck", key=b"warm", value=b"up"); p.flush()

@@ -4,17 +4,18 @@
 #      8-partition `prices` topic on the embedded broker;
 #   2. `tickstream sink` drains it into SQLite: quotes/s stored, timed from its first stored
 #      row to the last (group join excluded);
-#   3. beside it, plain batched inserts of the same rows into the same schema (Python's
-#      sqlite3, 5,000 rows per transaction, WAL, synchronous=NORMAL, no candles, no offsets);
+#   3. beside it, plain batched GRDB inserts of the same rows into the same table and indexes
+#      (`tickstream perf insert`: one prepared statement, 5,000 rows per transaction, WAL,
+#      synchronous=NORMAL, no candles, no offsets);
 #   4. `tickstream replay --speed max` of the whole history to a topic and to stdout (jsonl).
 # Usage: scripts/bench/sink-ingest.sh [QUOTES]   (default 1000000)
-#   SCRATCH=.build-foo scripts/bench/sink-ingest.sh   uses another SwiftPM scratch path.
+#   SCRATCH_PATH=.build-foo scripts/bench/sink-ingest.sh   uses another SwiftPM scratch path.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 N="${1:-1000000}"
 PORT="${PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}"
-SCRATCH="${SCRATCH:-.build}"
+SCRATCH="${SCRATCH_PATH:-${SCRATCH:-.build}}"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -57,25 +58,7 @@ PY
 kill -TERM $SINK; wait $SINK || true
 sed 's/^/  /' "$WORK/sink.out"
 
-python3 - "$DB" "$WORK/plain.sqlite" <<'PY'
-import sqlite3, sys, time
-src, dst = sys.argv[1], sys.argv[2]
-rows = sqlite3.connect(src).execute(
-    "SELECT symbol, seq, ts, bid, ask, last, volume, topic, partition, offset FROM quotes ORDER BY rowid").fetchall()
-schema = [r[0] for r in sqlite3.connect(src).execute(
-    "SELECT sql FROM sqlite_master WHERE tbl_name = 'quotes' AND sql IS NOT NULL ORDER BY type DESC")]
-con = sqlite3.connect(dst, isolation_level=None)
-con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL")
-for statement in schema:
-    con.execute(statement)
-t = time.time()
-for i in range(0, len(rows), 5000):
-    con.execute("BEGIN")
-    con.executemany("INSERT INTO quotes(symbol, seq, ts, bid, ask, last, volume, topic, partition, offset) VALUES (?,?,?,?,?,?,?,?,?,?)", rows[i:i + 5000])
-    con.execute("COMMIT")
-d = time.time() - t
-print(f"{'plain batched inserts, same rows and indexes':<46} {len(rows) / d:>12,.0f} rows/s    ({len(rows)} in {d:.2f} s)")
-PY
+"$BIN" perf insert --from "$DB" --to "$WORK/plain.sqlite" --batch 5000 --log-level warning
 
 echo "replay --speed max:"
 "$BIN" replay --db "$DB" --bootstrap 127.0.0.1:$PORT --speed max --to-topic prices.replay --log-level warning | sed 's/^/  /'
