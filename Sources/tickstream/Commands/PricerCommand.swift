@@ -51,6 +51,15 @@ struct PricerCommand: AsyncParsableCommand {
     @Option(help: "Acks: all (idempotent), 1 or 0.")
     var acks: String = "all"
 
+    @Option(help: ArgumentHelp("Trading hours in UTC, HH:MM-HH:MM (or us: 14:30-21:00); outside them no quotes.", valueName: "hours"))
+    var session: String?
+
+    @Option(help: "Chance per update that a random symbol is halted (e.g. 0.0001); 0: never.")
+    var haltProbability: Double = 0
+
+    @Option(help: "How long a halt lasts.")
+    var haltDuration = DurationArgument(milliseconds: 30_000)
+
     @Flag(help: "No live status line or periodic status logs.")
     var quiet = false
 
@@ -63,7 +72,7 @@ struct PricerCommand: AsyncParsableCommand {
             configuration: .init(services: [.init(service: pricer, successTerminationBehavior: .gracefullyShutdownGroup)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        if pricer.counters.errors.load(ordering: .relaxed) > 0 {
+        if pricer.counters.errors.load(ordering: .relaxed) > 0 || pricer.counters.latestErrors.load(ordering: .relaxed) > 0 {
             if let error = pricer.counters.lastError.withLock({ $0 }) { logger.error("last send error: \(error)") }
             throw ExitCode(1)
         }
@@ -87,6 +96,15 @@ struct PricerCommand: AsyncParsableCommand {
         default: throw ValidationError("--acks must be all, 1 or 0")
         }
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
+        guard (0...1).contains(haltProbability) else { throw ValidationError("--halt-probability must be between 0 and 1") }
+        settings.haltProbability = haltProbability
+        settings.haltSeconds = haltDuration.seconds
+        if let session {
+            guard let hours = Self.parseSession(session) else {
+                throw ValidationError("--session must be HH:MM-HH:MM (UTC) or us")
+            }
+            settings.session = hours
+        }
         let catalog: SymbolCatalog
         if let symbolsFile {
             catalog = try SymbolCatalog(contentsOf: URL(fileURLWithPath: symbolsFile))
@@ -96,5 +114,19 @@ struct PricerCommand: AsyncParsableCommand {
         guard symbols > 0 else { throw ValidationError("--symbols must be at least 1") }
         settings.symbols = catalog.first(symbols)
         return settings
+    }
+
+    /// `HH:MM-HH:MM` in UTC (a window past midnight allowed), or `us` for US regular hours.
+    static func parseSession(_ text: String) -> TradingSession? {
+        if text == "us" { return .usRegularHoursUTC }
+        func seconds(_ part: Substring) -> Int64? {
+            let fields = part.split(separator: ":")
+            guard fields.count == 2, let hours = Int64(fields[0]), let minutes = Int64(fields[1]),
+                  (0...24).contains(hours), (0..<60).contains(minutes), hours * 60 + minutes <= 24 * 60 else { return nil }
+            return (hours * 60 + minutes) * 60
+        }
+        let ends = text.split(separator: "-")
+        guard ends.count == 2, let open = seconds(ends[0]), let close = seconds(ends[1]), open != close else { return nil }
+        return TradingSession(opensAtSecondOfDay: open, closesAtSecondOfDay: close)
     }
 }

@@ -20,6 +20,11 @@ struct PricerSettings: Sendable {
     var duration: Duration?
     var count: UInt64?
     var acks: Acks = .all
+    /// Trading hours (UTC): outside them no quotes are made. Nil: always open.
+    var session: TradingSession?
+    /// Chance per update that a random symbol is halted for `haltSeconds`.
+    var haltProbability: Double = 0
+    var haltSeconds: Double = 30
     /// Show a refreshing status line (a terminal) or log a line every five seconds.
     var liveStatus = true
 }
@@ -29,6 +34,8 @@ final class PricerCounters: Sendable {
     let sent = Atomic<UInt64>(0)
     let acked = Atomic<UInt64>(0)
     let errors = Atomic<UInt64>(0)
+    /// Sends to the latest-quote topic that failed (they are not part of `sent`).
+    let latestErrors = Atomic<UInt64>(0)
     let lastError = Mutex<String?>(nil)
 
     func status(elapsed: Double, targetRate: Double?) -> PricerStatus {
@@ -63,6 +70,9 @@ final class PricerService: Service, Sendable {
         let producer = KafkaProducer(client: client, configuration: producerConfiguration)
         var modelConfiguration = MarketModelConfiguration(seed: settings.seed, updatesPerSecond: max(settings.rate, 1))
         modelConfiguration.startTimestamp = SystemWallClock().unixNanoseconds()
+        modelConfiguration.session = settings.session
+        modelConfiguration.haltProbability = settings.haltProbability
+        modelConfiguration.haltSeconds = settings.haltSeconds
         var model = try MarketModel(symbols: settings.symbols, configuration: modelConfiguration)
 
         let monotonic = SystemMonotonicClock()
@@ -109,6 +119,10 @@ final class PricerService: Service, Sendable {
         status.finish()
         let summary = counters.status(elapsed: elapsed, targetRate: settings.rate).summary(symbols: settings.symbols.count)
         print(summary)
+        let latestErrors = counters.latestErrors.load(ordering: .relaxed)
+        if let latest = settings.latestTopic, latestErrors > 0 {
+            logger.error("quotes not stored in the latest-quote topic", metadata: ["topic": "\(latest)", "failed": "\(latestErrors)"])
+        }
         if pacer.skipped > 0 {
             logger.warning("the pricer fell behind its schedule", metadata: ["skipped": "\(pacer.skipped)"])
         }
@@ -137,7 +151,12 @@ final class PricerService: Service, Sendable {
                 }
             }
             if let latest = settings.latestTopic {
-                try await producer.send(topic: latest, key: key, value: value, timestamp: timestamp) { _ in }
+                try await producer.send(topic: latest, key: key, value: value, timestamp: timestamp) { result in
+                    if case .failure(let error) = result {
+                        counters.latestErrors.add(1, ordering: .relaxed)
+                        counters.lastError.withLock { $0 = "\(latest): \(error)" }
+                    }
+                }
             }
         } catch {
             counters.errors.add(1, ordering: .relaxed)
