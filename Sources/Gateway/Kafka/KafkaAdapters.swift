@@ -29,15 +29,28 @@ struct KafkaQuoteFeed: Sendable {
         await consumer.assign(assigned)
         for partition in assigned { try? await consumer.seek(partition, to: .end) }
         logger.info("gateway feed reading", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
+        var skipped = 0
+        var skippedReported = 0
         while !Task.isCancelled {
             do {
                 let records = try await consumer.poll()
                 guard !records.isEmpty else { continue }
-                await hub.publish(records.compactMap { record in
-                    guard let key = record.key, let value = record.value else { return nil }
-                    return (symbol: String(buffer: key), partition: record.partition, offset: record.offset,
-                            value: Array(value.readableBytesView))
-                })
+                var quotes: [(symbol: String, partition: Int32, offset: Int64, value: [UInt8])] = []
+                quotes.reserveCapacity(records.count)
+                for record in records {
+                    guard let symbol = Self.quoteSymbol(key: record.key, value: record.value), let value = record.value else {
+                        skipped += 1
+                        continue
+                    }
+                    quotes.append((symbol: symbol, partition: record.partition, offset: record.offset,
+                                   value: Array(value.readableBytesView)))
+                }
+                if skipped > skippedReported * 2 {
+                    skippedReported = skipped
+                    logger.warning("gateway feed skipped records that are not quotes keyed by their symbol",
+                                   metadata: ["topic": "\(topic)", "skipped": "\(skipped)"])
+                }
+                if !quotes.isEmpty { await hub.publish(quotes) }
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("gateway feed poll failed; retrying", metadata: ["error": "\(error)"])
@@ -45,6 +58,18 @@ struct KafkaQuoteFeed: Sendable {
             }
         }
         await consumer.close()
+    }
+
+    /// The symbol of a record that is a quote keyed by its own symbol, or nil. The gateway
+    /// forwards quote bytes to clients unchanged, so it checks each once here (the Market
+    /// decoder, once per quote, not per client): anything else on the topic would reach
+    /// browsers as a broken frame.
+    static func quoteSymbol(key: ByteBuffer?, value: ByteBuffer?) -> String? {
+        guard let key, let value else { return nil }
+        let symbol = String(buffer: key)
+        let decoded = value.withUnsafeReadableBytes { bytes in try? Quote(jsonBuffer: bytes) }
+        guard let decoded, decoded.symbol == symbol else { return nil }
+        return symbol
     }
 }
 
