@@ -111,7 +111,8 @@ import Testing
 
     @Test func produceSendsTheScenarioRecordsToGoldenPartitionZero() throws {
         // (file, acks, timeout ms, records in the first batch). acks -1 and 30000 ms are
-        // librdkafka's defaults; kafka-python 3 is idempotent by default, so acks=all;
+        // librdkafka's defaults; kafka-python 3 is idempotent by default (its session
+        // holds an InitProducerId frame), so acks=all;
         // aiokafka defaults to acks=1 and request_timeout_ms=40000. kcat and aiokafka send
         // one record per request (kcat's first batch held only k0; aiokafka awaited each send).
         let expected: [(String, Int16, Int32, Int)] = [
@@ -182,8 +183,8 @@ import Testing
 
     @Test func joinGroupOffersTheConsumerProtocols() throws {
         // Session timeouts: confluent was given 10000 ms; librdkafka 2.0 and kafka-python 3
-        // default to 45000, aiokafka to 10000 (its rebalance timeout follows the session
-        // timeout); the others rebalance within max.poll.interval.ms' default 300000.
+        // default to 45000, aiokafka to 10000 (and it sent 10000 as its rebalance timeout
+        // too); the others send max.poll.interval.ms' default 300000 as the rebalance timeout.
         // Assignors: librdkafka and kafka-python offer range then roundrobin, aiokafka roundrobin.
         let expected: [(String, group: String, session: Int32, rebalance: Int32, protocols: [String])] = [
             ("kcat-JoinGroup-v5.bin", "golden-kcat", 45_000, 300_000, ["range", "roundrobin"]),
