@@ -89,6 +89,9 @@ final class Partition: @unchecked Sendable {
 
     var flushedOffset: Int64 { lock.withLock { log.flushedOffset } }
 
+    /// The fsyncs `flush()` has done on this partition's log (the durability policy's seam for tests).
+    var flushCount: Int { lock.withLock { log.flushCount } }
+
     private var lastFlushAt: Int64 = 0
 
     /// True when there is unflushed data and `interval` ms passed since the last flush.
