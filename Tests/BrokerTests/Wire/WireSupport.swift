@@ -118,10 +118,13 @@ private final class FrameInboxHandler: ChannelInboundHandler {
 /// A bare Kafka connection: requests encoded with KafkaProtocol (or raw bytes), responses
 /// read frame by frame, nothing in between that could reorder or retry.
 final class WireConnection: @unchecked Sendable {
-    // @unchecked: `nextCorrelationID` is only used from the one test task that owns the connection.
+    // @unchecked: the mutable fields are only used from the one test task that owns the connection.
     let channel: any Channel
     private let inbox: FrameInbox
     private var nextCorrelationID: Int32 = 1
+    /// Bytes written to the broker and read from it (frames with their size prefixes).
+    private(set) var bytesSent = 0
+    private(set) var bytesReceived = 0
 
     private init(channel: any Channel, inbox: FrameInbox) {
         self.channel = channel
@@ -149,6 +152,7 @@ final class WireConnection: @unchecked Sendable {
 
     /// One socket write of `bytes`, flushed.
     func write(_ bytes: ByteBuffer) async throws {
+        bytesSent += bytes.readableBytes
         try await channel.writeAndFlush(bytes)
     }
 
@@ -161,6 +165,7 @@ final class WireConnection: @unchecked Sendable {
         guard let frame = await inbox.next(timeout: timeout) else {
             throw WireTestError("no response within \(timeout) s or the connection closed")
         }
+        bytesReceived += 4 + frame.readableBytes
         return frame
     }
 
