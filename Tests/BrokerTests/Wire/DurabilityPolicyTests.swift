@@ -14,6 +14,9 @@ final class DurabilityPolicyTests: XCTestCase {
         try await connection.createTopic("synced", configs: ["flush.messages": "1"])
         let partition = try broker.partition("synced", 0)
         XCTAssertEqual(partition.flushCount, 0)
+        // A slow disk: were the ack sent before the fsync (or beside it), it would arrive
+        // while the fsync is still sleeping and the count below would lag by one.
+        partition.beforeFlush = { usleep(200_000) }
 
         for round in 1...6 {
             let acks: Int16 = round.isMultiple(of: 2) ? -1 : 1
