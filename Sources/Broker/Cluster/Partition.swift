@@ -84,10 +84,24 @@ final class Partition: @unchecked Sendable {
 
     /// Forces the log to disk. Called off the event loops (fsync blocks).
     func flush() throws -> Int64 {
-        try lock.withLock { try log.flush() }
+        lock.withLock { beforeFlushHook }?()
+        return try lock.withLock { try log.flush() }
+    }
+
+    private var beforeFlushHook: (@Sendable () -> Void)?
+
+    /// Runs at the start of each `flush()`, outside the partition's lock. Nil in the broker;
+    /// tests slow the fsync down with it to tell "acknowledged after the fsync" from
+    /// "fsync'd soon after the ack".
+    var beforeFlush: (@Sendable () -> Void)? {
+        get { lock.withLock { beforeFlushHook } }
+        set { lock.withLock { beforeFlushHook = newValue } }
     }
 
     var flushedOffset: Int64 { lock.withLock { log.flushedOffset } }
+
+    /// The fsyncs `flush()` has done on this partition's log (the durability policy's seam for tests).
+    var flushCount: Int { lock.withLock { log.flushCount } }
 
     private var lastFlushAt: Int64 = 0
 

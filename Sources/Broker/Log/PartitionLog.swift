@@ -51,6 +51,10 @@ public final class PartitionLog {
     public private(set) var logStartOffset: Int64 = 0
     /// Offsets up to here are known to be on disk.
     public private(set) var flushedOffset: Int64 = 0
+    /// How many times `flush()` forced appended bytes to disk since the log was opened
+    /// (a segment roll's fsync of the old segment is not counted). Tests observe the
+    /// durability policy through it.
+    private(set) var flushCount = 0
     /// Idempotent producers' sequence state.
     private(set) var producers = ProducerStateTable()
 
@@ -403,6 +407,7 @@ public final class PartitionLog {
         guard target > flushedOffset else { return flushedOffset }
         try segments.last!.flush()
         flushedOffset = target
+        flushCount += 1
         return target
     }
 
