@@ -83,9 +83,13 @@ final class Partition: @unchecked Sendable {
     }
 
     /// Forces the log to disk. Called off the event loops (fsync blocks).
+    /// Makes what is appended durable. The fsyncs run outside the lock, on duplicated
+    /// descriptors, so appends and fetches of this partition go on while the disk works.
     func flush() throws -> Int64 {
         lock.withLock { beforeFlushHook }?()
-        return try lock.withLock { try log.flush() }
+        guard let pending = try lock.withLock({ try log.beginFlush() }) else { return flushedOffset }
+        try pending.sync()
+        return lock.withLock { log.endFlush(pending) }
     }
 
     private var beforeFlushHook: (@Sendable () -> Void)?

@@ -99,6 +99,14 @@ final class LogFile: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw LogIOError(operation: "fsync", path: path, errno: errno) }
     }
 
+    /// A second descriptor of the same open file, for an fsync that runs outside the
+    /// partition's lock: the original may be closed meanwhile (a roll, retention).
+    func duplicateForSync() throws(LogIOError) -> SyncDescriptor {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw LogIOError(operation: "dup", path: path, errno: errno) }
+        return SyncDescriptor(descriptor: copy, path: path)
+    }
+
     func truncate(to size: Int) throws(LogIOError) {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw LogIOError(operation: "truncate", path: path, errno: errno) }
     }
@@ -108,6 +116,20 @@ final class LogFile: @unchecked Sendable {
         closed = true
         _ = Glibc.close(descriptor)
     }
+}
+
+/// A duplicated descriptor whose only job is one fsync; `syncAndClose` closes it even
+/// when the fsync fails.
+struct SyncDescriptor: Sendable {
+    let descriptor: Int32
+    let path: String
+
+    func syncAndClose() throws(LogIOError) {
+        defer { close() }
+        guard fsync(descriptor) == 0 else { throw LogIOError(operation: "fsync", path: path, errno: errno) }
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }
 
 enum FileSystem {

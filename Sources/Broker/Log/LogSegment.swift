@@ -180,6 +180,18 @@ final class LogSegment {
         try timeIndexFile.sync()
     }
 
+    /// Duplicated descriptors of the segment's three files, to fsync without the lock.
+    func syncDescriptors() throws(LogIOError) -> [SyncDescriptor] {
+        var descriptors: [SyncDescriptor] = []
+        do {
+            for file in [log, offsetIndexFile, timeIndexFile] { descriptors.append(try file.duplicateForSync()) }
+        } catch {
+            for descriptor in descriptors { descriptor.close() }
+            throw error
+        }
+        return descriptors
+    }
+
     func close() {
         log.close()
         offsetIndexFile.close()

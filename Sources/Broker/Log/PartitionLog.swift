@@ -411,6 +411,37 @@ public final class PartitionLog {
         return target
     }
 
+    /// What a flush outside the partition's lock needs: the offset it makes durable and
+    /// duplicated descriptors of the active segment's files (older segments were synced
+    /// when they rolled).
+    struct PendingFlush: Sendable {
+        let target: Int64
+        let descriptors: [SyncDescriptor]
+
+        /// The fsyncs; every descriptor is closed, and the first failure thrown.
+        func sync() throws(LogIOError) {
+            var failure: LogIOError?
+            for descriptor in descriptors {
+                do { try descriptor.syncAndClose() } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// First half of a flush whose fsyncs run without the lock; nil when all is durable.
+    func beginFlush() throws -> PendingFlush? {
+        let target = logEndOffset
+        guard target > flushedOffset else { return nil }
+        return PendingFlush(target: target, descriptors: try segments.last!.syncDescriptors())
+    }
+
+    /// Second half: `pending`'s fsyncs succeeded. Returns the offset now durable.
+    func endFlush(_ pending: PendingFlush) -> Int64 {
+        flushedOffset = max(flushedOffset, pending.target)
+        flushCount += 1
+        return flushedOffset
+    }
+
     public func close() {
         _ = try? flush()
         try? writeProducerSnapshot()
