@@ -43,7 +43,7 @@ final class QueryTests: XCTestCase {
         XCTAssertNil(try store.seqRange(symbol: "MSFT"))
     }
 
-    func testLatestQuotesIsTheHighestSeqPerSymbol() throws {
+    func testLatestQuotesIsTheNewestPerSymbol() throws {
         let store = try makeStore(with: [
             quote("MSFT", seq: 1, ts: 10, last: 50.0),
             quote("AAPL", seq: 1, ts: 20, last: 1.0),
