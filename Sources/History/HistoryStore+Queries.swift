@@ -70,24 +70,36 @@ extension HistoryStore {
         }
     }
 
-    /// The newest quote (highest seq) of every symbol, ordered by symbol.
+    /// The newest quote of every symbol, ordered by symbol: the one with the greatest `ts`,
+    /// and among equal `ts` the one stored last (greatest rowid, i.e. the later log position
+    /// of its partition, which is the order the sink writes in).
+    ///
+    /// Not the highest seq: since migration v2 the same (symbol, seq) may be stored twice,
+    /// because a restarted pricer starts its seqs at 1 again.
     ///
     /// Symbols come from `candles_1m` (far smaller than `quotes`); each symbol's newest quote
-    /// is then one lookup in the (symbol, seq) index.
+    /// is then two lookups in the (symbol, ts, seq) index (its greatest ts, then the last
+    /// row with that ts) and one by rowid: no scan of `quotes`.
     public func latestQuotes() throws -> [StoredQuote] {
         try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT \(Self.quoteColumns.split(separator: ",").map { "q." + $0.trimmingPrefix(" ") }.joined(separator: ", "))
-                FROM (SELECT DISTINCT symbol FROM candles_1m) AS s
-                JOIN quotes AS q ON q.symbol = s.symbol
-                    AND q.seq = (SELECT seq FROM quotes WHERE symbol = s.symbol ORDER BY seq DESC LIMIT 1)
-                ORDER BY q.symbol
-                """)
+            let rows = try Row.fetchCursor(db, sql: Self.latestQuotesSQL)
             var quotes: [StoredQuote] = []
             while let row = try rows.next() { quotes.append(Self.storedQuote(row)) }
             return quotes
         }
     }
+
+    /// The statement of `latestQuotes()`; `INDEXED BY` makes SQLite fail rather than
+    /// silently fall back to a scan should the index ever be dropped.
+    static let latestQuotesSQL = """
+        SELECT \(quoteColumns.split(separator: ",").map { "q." + $0.trimmingPrefix(" ") }.joined(separator: ", "))
+        FROM (SELECT DISTINCT symbol FROM candles_1m) AS s
+        JOIN quotes AS q ON q.rowid = (
+            SELECT MAX(rowid) FROM quotes INDEXED BY quotes_symbol_ts
+            WHERE symbol = s.symbol
+                AND ts = (SELECT MAX(ts) FROM quotes INDEXED BY quotes_symbol_ts WHERE symbol = s.symbol))
+        ORDER BY s.symbol
+        """
 
     /// Number of stored quotes.
     public func count() throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
-import History
+import GRDB
+@testable import History
 import KafkaClient
 import Market
 import XCTest
@@ -42,7 +43,7 @@ final class QueryTests: XCTestCase {
         XCTAssertNil(try store.seqRange(symbol: "MSFT"))
     }
 
-    func testLatestQuotesIsTheHighestSeqPerSymbol() throws {
+    func testLatestQuotesIsTheNewestPerSymbol() throws {
         let store = try makeStore(with: [
             quote("MSFT", seq: 1, ts: 10, last: 50.0),
             quote("AAPL", seq: 1, ts: 20, last: 1.0),
@@ -55,6 +56,49 @@ final class QueryTests: XCTestCase {
         XCTAssertEqual(latest.map(\.quote.seq), [2, 7, 2])
         XCTAssertEqual(latest.map(\.offset), [2, 4, 3])
         XCTAssertEqual(try store.symbols(), ["AAPL", "IBM", "MSFT"])
+    }
+
+    /// Two pricer runs in one history: the restarted pricer's seqs start at 1 again, so the
+    /// newest quote is the one with the greatest ts (on equal ts, the one stored last),
+    /// not the highest seq, and there is exactly one per symbol.
+    func testLatestQuotesAfterAPricerRestartIsTheNewestByTimeOnePerSymbol() throws {
+        let store = try makeStore(with: [
+            // First run.
+            quote("AAPL", seq: 1, ts: 100, last: 1.0),
+            quote("MSFT", seq: 1, ts: 150, last: 50.0),
+            quote("GOOG", seq: 1, ts: 160, last: 70.0),
+            quote("AAPL", seq: 2, ts: 200, last: 2.0),
+            quote("GOOG", seq: 2, ts: 210, last: 71.0),
+            quote("MSFT", seq: 2, ts: 250, last: 51.0),
+            quote("AAPL", seq: 3, ts: 300, last: 3.0),
+            quote("TSLA", seq: 9, ts: 2_000, last: 200.0),
+            // The pricer restarts: seqs from 1 again.
+            quote("AAPL", seq: 1, ts: 1_000, last: 10.0),
+            quote("MSFT", seq: 1, ts: 1_050, last: 60.0),
+            quote("GOOG", seq: 1, ts: 1_060, last: 80.0),
+            quote("AAPL", seq: 2, ts: 1_100, last: 11.0),
+            quote("GOOG", seq: 2, ts: 1_110, last: 81.0),
+            quote("TSLA", seq: 1, ts: 2_000, last: 210.0),
+        ])
+        let latest = try store.latestQuotes()
+        XCTAssertEqual(latest.map(\.quote.symbol), ["AAPL", "GOOG", "MSFT", "TSLA"], "one row per symbol")
+        XCTAssertEqual(latest.map(\.quote.timestamp), [1_100, 1_110, 1_050, 2_000])
+        XCTAssertEqual(latest.map(\.quote.seq), [2, 2, 1, 1])
+        XCTAssertEqual(latest.map(\.quote.last), [11.0, 81.0, 60.0, 210.0])
+        XCTAssertEqual(latest.map(\.offset), [11, 12, 9, 13], "TSLA: equal ts, the later log position")
+    }
+
+    /// `latestQuotes()` looks each symbol up in the (symbol, ts, seq) index: no scan of quotes.
+    func testLatestQuotesUsesTheSymbolTimeIndex() throws {
+        let path = try temporaryDatabasePath()
+        _ = try HistoryStore(path: path)
+        let plan = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + HistoryStore.latestQuotesSQL).map { $0["detail"] as String }
+        }
+        XCTAssertFalse(plan.contains { $0.hasPrefix("SCAN q") || $0.hasPrefix("SCAN quotes") }, plan.joined(separator: "\n"))
+        XCTAssertEqual(plan.filter { $0.hasPrefix("SEARCH quotes USING COVERING INDEX quotes_symbol_ts") }.count, 2,
+                       plan.joined(separator: "\n"))
+        XCTAssertTrue(plan.contains("SEARCH q USING INTEGER PRIMARY KEY (rowid=?)"), plan.joined(separator: "\n"))
     }
 
     func testCursorPagesThroughARangeInTimestampOrder() throws {

@@ -22,7 +22,8 @@ final class SinkCrashTests: XCTestCase {
     }
 
     /// Compares the history with the topic: same count, and per symbol seq 1…n exactly once
-    /// with the n the topic holds; each partition's stored next offset is its end.
+    /// with the n the topic holds; each partition's stored next offset is its end. The topic
+    /// is read twice, by our Swift consumer and by kcat, and the two readings must agree.
     private func assertHistoryMatchesTopic(db: String, broker: SinkTestBroker, file: StaticString = #filePath, line: UInt = #line) async throws {
         let records = try await readTopic(broker.bootstrap, topic: "prices")
         let produced = try seqsBySymbol(records)
@@ -39,10 +40,30 @@ final class SinkCrashTests: XCTestCase {
         for (partition, end) in ends {
             XCTAssertEqual(try store.nextOffset(TopicPartition(topic: "prices", partition: partition)), end, "prices-\(partition)", file: file, line: line)
         }
+
+        // The same comparison against kcat, a client no one here wrote, so that a bug shared
+        // by our consumer and our sink cannot hide: its per-partition record counts and
+        // per-symbol seq ranges must match both our consumer's reading and SQLite.
+        let kcat = try await KcatTopic.read(broker.bootstrap, topic: "prices")
+        var swiftCounts: [Int32: Int] = [:]
+        for record in records { swiftCounts[record.partition, default: 0] += 1 }
+        XCTAssertEqual(kcat.countsByPartition, swiftCounts, "kcat and our consumer read the same records per partition", file: file, line: line)
+        XCTAssertEqual(kcat.countsByPartition.values.reduce(0, +), try store.count(), "kcat's count = stored quotes", file: file, line: line)
+        for (partition, count) in kcat.countsByPartition {
+            XCTAssertEqual(try store.nextOffset(TopicPartition(topic: "prices", partition: partition)), Int64(count),
+                           "prices-\(partition): stored next offset = kcat's record count", file: file, line: line)
+        }
+        XCTAssertEqual(Set(kcat.seqsBySymbol.keys), Set(try store.symbols()), "kcat's symbols = stored symbols", file: file, line: line)
+        for (symbol, seqs) in kcat.seqsBySymbol {
+            XCTAssertEqual(seqs, produced[symbol], "\(symbol): kcat and our consumer read the same seqs", file: file, line: line)
+            let range = SeqRange(min: seqs.min() ?? 0, max: seqs.max() ?? 0, count: seqs.count)
+            XCTAssertEqual(try store.seqRange(symbol: symbol), range, "\(symbol): stored seq range = kcat's", file: file, line: line)
+        }
     }
 
     func testSinkKilledAtRandomMomentsFiveTimesStoresEveryQuoteExactlyOnce() async throws {
         let binary = try tickstreamBinary()
+        try KcatTopic.requireKcat()
         let broker = try await SinkTestBroker.start()
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -86,6 +107,7 @@ final class SinkCrashTests: XCTestCase {
 
     func testTwoSinksInOneGroupStoreOnceAndTheSurvivorTakesOverAfterAKill() async throws {
         let binary = try tickstreamBinary()
+        try KcatTopic.requireKcat()
         let broker = try await SinkTestBroker.start()
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -118,6 +140,52 @@ final class SinkCrashTests: XCTestCase {
         try await assertHistoryMatchesTopic(db: db, broker: broker)
         try await broker.stop()
     }
+}
+
+/// A topic as kcat reads it from the beginning to its end: records per partition and, per
+/// symbol, the seqs in log order (decoded with JSONSerialization, not our quote codec).
+/// kcat is `$TICKSTREAM_KCAT`, else /usr/bin/kcat; missing, the test fails (it does not skip).
+struct KcatTopic {
+    var countsByPartition: [Int32: Int] = [:]
+    var seqsBySymbol: [String: [UInt64]] = [:]
+
+    static var path: String {
+        ProcessInfo.processInfo.environment["TICKSTREAM_KCAT"] ?? "/usr/bin/kcat"
+    }
+
+    /// Throws, naming where it looked, unless kcat is there (call it before a long test).
+    static func requireKcat() throws {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw KcatFailed(description: """
+                kcat is missing at \(path): the crash tests compare the history with what kcat reads \
+                (install kcat, or point TICKSTREAM_KCAT at it; scripts/test sets it)
+                """)
+        }
+    }
+
+    static func read(_ bootstrap: String, topic: String) async throws -> KcatTopic {
+        try requireKcat()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let kcat = try ChildProcess(path, ["-b", bootstrap, "-t", topic, "-C", "-o", "beginning", "-e", "-q", "-f", "%p %s\n"],
+                                    name: "kcat", directory: directory)
+        let status = try await kcat.wait(timeout: .seconds(120))
+        guard status == 0 else { throw KcatFailed(description: "kcat exited with \(status): \(kcat.output.suffix(2000))") }
+        var topicRead = KcatTopic()
+        for line in kcat.stdoutText.split(separator: "\n") {
+            guard let space = line.firstIndex(of: " "), let partition = Int32(line[..<space]),
+                  let object = try JSONSerialization.jsonObject(with: Data(line[line.index(after: space)...].utf8)) as? [String: Any],
+                  let symbol = object["sym"] as? String, let seq = (object["seq"] as? NSNumber)?.uint64Value
+            else { throw KcatFailed(description: "kcat printed a line that is not 'partition quote': \(line.prefix(300))") }
+            topicRead.countsByPartition[partition, default: 0] += 1
+            topicRead.seqsBySymbol[symbol, default: []].append(seq)
+        }
+        return topicRead
+    }
+}
+
+struct KcatFailed: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// SplitMix64, for kill moments reproducible from the printed seed.
