@@ -223,6 +223,16 @@ import Testing
 
     // MARK: Clock
 
+    @Test func pendingMemberThatExpiresDoesNotRebalanceAStableGroup() {
+        h.stableGroup(["a"])
+        _ = h.handshake("p", now: 100)
+        #expect(h.group.heartbeat(memberID: "a", groupInstanceID: nil, generation: 1, now: 10_000) == .none)
+        #expect(h.group.tick(now: 10_100).isEmpty)
+        #expect(h.group.pendingMembers.isEmpty)
+        #expect(h.group.state == .stable)
+        #expect(h.group.generation == 1)
+    }
+
     @Test func memberWithAParkedJoinOutlivesItsSession() {
         h.stableGroup(["a", "b"], session: 5_000)
         let (ja, _) = h.join(H.input("a", session: 5_000), now: 100)

@@ -34,7 +34,8 @@ import Testing
 /// | Heartbeat in Empty / during CompletingRebalance                          | `heartbeatInAnEmptyGroup…`, `heartbeatDuringCompletingRebalance…` (lifecycle) |
 /// | LeaveGroup by unknown / mismatched instance id, by a pending member, with parked join/sync, completing a join | `leaveBy…`, `leaver…` (lifecycle) |
 /// | OffsetCommit check: CompletingRebalance, Empty, fenced, standalone       | `commitChecks…` (lifecycle) |
-/// | Tick: parked join / sync exempt from expiry; expiry in CompletingRebalance | `memberWithAParkedJoin…`, `memberWithAParkedSync…` (lifecycle) |
+/// | Tick: parked join / sync exempt from expiry; expiry in CompletingRebalance | `memberWithAParkedJoin…`, `memberWithAParkedSync…`, `heartbeatDuringCompletingRebalance…` (lifecycle) |
+/// | Tick / LeaveGroup: a pending id going away leaves a Stable group alone     | `pendingMemberThatExpires…`, `leaveByAPendingMemberDoesNotRebalance…` (lifecycle) |
 /// | describe(): protocol, metadata, assignment only when Stable              | `describeShowsSubscriptionsAndAssignmentsOnlyWhenStable` (lifecycle) |
 @Suite final class ConsumerGroupTransitionTests {
     private typealias H = GroupHarness
