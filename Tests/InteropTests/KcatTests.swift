@@ -94,4 +94,40 @@ struct KcatTests {
         #expect(fromTime.lines.count == 150 - expectedStart.offset)
         try await broker.stop()
     }
+
+    /// SASL/PLAIN with librdkafka's own client settings: the right password produces and
+    /// consumes; a wrong one, or no SASL at all, gets nothing in and nothing out.
+    @Test func saslPlainProducesAndConsumesOnlyWithTheRightPassword() async throws {
+        let broker = try await TestBroker.start { $0.saslPlainUsers = ["alice": "secret", "bob": "hunter2"] }
+        defer { Task { try? await broker.stop() } }
+        func sasl(_ user: String, _ password: String) -> [String] {
+            ["-b", broker.bootstrap, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
+             "-X", "sasl.username=\(user)", "-X", "sasl.password=\(password)"]
+        }
+        let consumeArguments = ["-t", "guarded", "-p", "0", "-C", "-o", "beginning", "-e", "-q", "-f", "%o %k %s\n"]
+
+        let produce = try await runProcess(kcatPath, sasl("alice", "secret") + ["-t", "guarded", "-p", "0", "-P", "-K:"],
+                                           input: Data("k1:one\nk2:two\nk3:three\n".utf8))
+        #expect(produce.status == 0, "\(produce.stderr)")
+        let consume = try await runProcess(kcatPath, sasl("bob", "hunter2") + consumeArguments)
+        #expect(consume.status == 0, "\(consume.stderr)")
+        #expect(consume.lines.map(String.init) == ["0 k1 one", "1 k2 two", "2 k3 three"])
+
+        let wrongPassword = try await runProcess(kcatPath, sasl("alice", "wrong") + ["-t", "guarded", "-p", "0", "-P"],
+                                                 input: Data("intruder\n".utf8))
+        #expect(wrongPassword.status == 1)
+        #expect(wrongPassword.stderr.contains("SASL authentication error: Authentication failed: invalid username or password"),
+                "\(wrongPassword.stderr)")
+        let wrongConsume = try await runProcess(kcatPath, sasl("bob", "secret") + consumeArguments + ["-m", "3"])
+        #expect(wrongConsume.status == 1)
+        #expect(wrongConsume.text.isEmpty)
+        // Without SASL the broker closes the connection at librdkafka's first Metadata request.
+        let plaintext = try await runProcess(kcatPath, ["-b", broker.bootstrap, "-L", "-m", "3"])
+        #expect(plaintext.status == 1)
+        #expect(plaintext.stderr.contains("Failed to acquire metadata"), "\(plaintext.stderr)")
+
+        let after = try await runProcess(kcatPath, sasl("alice", "secret") + consumeArguments)
+        #expect(after.lines.map(String.init) == ["0 k1 one", "1 k2 two", "2 k3 three"], "the refused producer appended nothing")
+        try await broker.stop()
+    }
 }

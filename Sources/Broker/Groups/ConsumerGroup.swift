@@ -47,7 +47,6 @@ struct ConsumerGroup: Sendable {
         guard !input.protocols.isEmpty, !input.protocolType.isEmpty, supportsProtocols(input) else {
             return fail(.inconsistentGroupProtocol)
         }
-        if state == .dead { return fail(.coordinatorNotAvailable) }
 
         if input.memberID.isEmpty {
             return joinUnknownMember(input, token: token, now: now)
@@ -56,8 +55,8 @@ struct ConsumerGroup: Sendable {
     }
 
     private mutating func joinUnknownMember(_ input: JoinGroupInput, token: RequestToken, now: Int64) -> [GroupAction] {
-        if let instanceID = input.groupInstanceID, let oldMemberID = staticMembers[instanceID] {
-            return replaceStaticMember(oldMemberID, with: input, token: token, now: now)
+        if let instanceID = input.groupInstanceID, let oldMemberID = staticMembers[instanceID], let member = members[oldMemberID] {
+            return replaceStaticMember(member, instanceID: instanceID, with: input, token: token, now: now)
         }
         guard members.count + pendingMembers.count < limits.maxGroupSize else {
             return [.completeJoin(token, .failure(.groupMaxSizeReached))]
@@ -71,11 +70,12 @@ struct ConsumerGroup: Sendable {
 
     private mutating func joinKnownMember(_ input: JoinGroupInput, token: RequestToken, now: Int64) -> [GroupAction] {
         let memberID = input.memberID
-        if pendingMembers.removeValue(forKey: memberID) != nil {
-            return addMember(input, memberID: memberID, token: token, now: now)
-        }
+        // Fencing first: a pending id must not take over an instance id another member holds.
         if let instanceID = input.groupInstanceID, let current = staticMembers[instanceID], current != memberID {
             return [.completeJoin(token, .failure(.fencedInstanceID, memberID: memberID))]
+        }
+        if pendingMembers.removeValue(forKey: memberID) != nil {
+            return addMember(input, memberID: memberID, token: token, now: now)
         }
         guard var member = members[memberID] else {
             return [.completeJoin(token, .failure(.unknownMemberID, memberID: memberID))]
@@ -103,8 +103,6 @@ struct ConsumerGroup: Sendable {
         case .completingRebalance, .stable, .empty:
             members[memberID]?.pendingJoin = token
             actions += prepareRebalance(now: now)
-        case .dead:
-            actions.append(.completeJoin(token, .failure(.coordinatorNotAvailable, memberID: memberID)))
         }
         return actions
     }
@@ -132,11 +130,11 @@ struct ConsumerGroup: Sendable {
 
     /// KIP-345: a static member restarted under a new member id. The old id is fenced; in a
     /// stable group with unchanged subscriptions there is no rebalance at all.
-    private mutating func replaceStaticMember(_ oldMemberID: String, with input: JoinGroupInput, token: RequestToken, now: Int64) -> [GroupAction] {
-        guard var member = members.removeValue(forKey: oldMemberID) else {
-            staticMembers[input.groupInstanceID!] = nil
-            return addMember(input, memberID: input.newMemberID, token: token, now: now)
-        }
+    private mutating func replaceStaticMember(_ old: GroupMember, instanceID: String, with input: JoinGroupInput,
+                                              token: RequestToken, now: Int64) -> [GroupAction] {
+        let oldMemberID = old.memberID
+        var member = old
+        members[oldMemberID] = nil
         var actions: [GroupAction] = []
         if let parked = member.pendingJoin {
             actions.append(.completeJoin(parked, .failure(.fencedInstanceID, memberID: oldMemberID)))
@@ -157,7 +155,7 @@ struct ConsumerGroup: Sendable {
         member.lastSeenMs = now
         members[newID] = member
         memberOrder = memberOrder.map { $0 == oldMemberID ? newID : $0 }
-        staticMembers[input.groupInstanceID!] = newID
+        staticMembers[instanceID] = newID
         if leaderID == oldMemberID { leaderID = newID }
 
         if state == .stable && !protocolsChanged {
@@ -321,7 +319,7 @@ struct ConsumerGroup: Sendable {
                 }
             }
             return actions
-        case .empty, .dead:
+        case .empty:
             return [.completeSync(token, .failure(.unknownMemberID))]
         }
     }
@@ -334,7 +332,6 @@ struct ConsumerGroup: Sendable {
     /// The checks SyncGroup, Heartbeat and OffsetCommit share: the member exists, is not a
     /// fenced static instance, and speaks of the current generation.
     private func validateMember(_ memberID: String, groupInstanceID: String?, generation requested: Int32) -> KafkaErrorCode? {
-        if state == .dead { return .coordinatorNotAvailable }
         if let groupInstanceID, let current = staticMembers[groupInstanceID], current != memberID { return .fencedInstanceID }
         guard members[memberID] != nil else { return .unknownMemberID }
         if requested != generation { return .illegalGeneration }
@@ -353,7 +350,8 @@ struct ConsumerGroup: Sendable {
     /// Removes the members that asked to leave; per-member errors for LeaveGroup v3+.
     mutating func leave(_ leaving: [(memberID: String, groupInstanceID: String?)], now: Int64) -> (errors: [KafkaErrorCode], actions: [GroupAction]) {
         var errors: [KafkaErrorCode] = []
-        var removedAny = false
+        var removedMember = false
+        var removedPending = false
         var actions: [GroupAction] = []
         for (requestedID, instanceID) in leaving {
             var memberID = requestedID
@@ -363,27 +361,34 @@ struct ConsumerGroup: Sendable {
                 if !memberID.isEmpty && memberID != current { errors.append(.fencedInstanceID); continue }
                 memberID = current
             }
-            if pendingMembers.removeValue(forKey: memberID) != nil { errors.append(.none); removedAny = true; continue }
+            if pendingMembers.removeValue(forKey: memberID) != nil { errors.append(.none); removedPending = true; continue }
             guard let member = members[memberID] else { errors.append(.unknownMemberID); continue }
-            if let parked = member.pendingJoin { actions.append(.completeJoin(parked, .failure(.unknownMemberID, memberID: memberID))) }
+            // As Kafka: the leaver's parked join learns UNKNOWN_MEMBER_ID with an empty member id.
+            if let parked = member.pendingJoin { actions.append(.completeJoin(parked, .failure(.unknownMemberID))) }
             if let parked = member.pendingSync { actions.append(.completeSync(parked, .failure(.unknownMemberID))) }
             removeMemberEntry(memberID)
             errors.append(.none)
-            removedAny = true
+            removedMember = true
         }
-        if removedAny { actions += membershipChanged(now: now) }
+        if removedMember {
+            actions += membershipChanged(now: now)
+        } else if removedPending {
+            // A pending id never was a member: it only stops blocking a join phase.
+            actions += maybeCompleteJoin(now: now)
+        }
         return (errors, actions)
     }
 
     /// Whether an OffsetCommit from this member and generation may be stored.
+    /// Kafka's order: a commit naming a member (or generation, or instance) must come from the
+    /// current member and generation; only then does CompletingRebalance say REBALANCE_IN_PROGRESS.
     func validateCommit(memberID: String, groupInstanceID: String?, generation requested: Int32) -> KafkaErrorCode {
-        if requested < 0 && memberID.isEmpty {
-            // A standalone consumer storing offsets (no group membership): only while nobody is in the group.
-            return members.isEmpty ? .none : .unknownMemberID
+        if requested >= 0 || !memberID.isEmpty || groupInstanceID != nil {
+            if let error = validateMember(memberID, groupInstanceID: groupInstanceID, generation: requested) { return error }
+            return state == .completingRebalance ? .rebalanceInProgress : .none
         }
-        if state == .completingRebalance { return .rebalanceInProgress }
-        if state == .empty && members.isEmpty { return requested < 0 ? .none : .unknownMemberID }
-        return validateMember(memberID, groupInstanceID: groupInstanceID, generation: requested) ?? .none
+        // A standalone consumer storing offsets (no group membership): only while nobody is in the group.
+        return members.isEmpty ? .none : .unknownMemberID
     }
 
     // MARK: Time
@@ -391,10 +396,8 @@ struct ConsumerGroup: Sendable {
     /// Session expiry, MEMBER_ID_REQUIRED expiry, the initial delay and the rebalance deadline.
     mutating func tick(now: Int64) -> [GroupAction] {
         var expired = false
-        for (id, deadline) in pendingMembers where now >= deadline {
-            pendingMembers[id] = nil
-            expired = true
-        }
+        // An expired pending id never was a member: it only stops blocking the join phase.
+        for (id, deadline) in pendingMembers where now >= deadline { pendingMembers[id] = nil }
         for id in memberOrder {
             guard let member = members[id] else { continue }
             // A member waiting on us (parked join or sync) is alive by definition.
@@ -415,7 +418,7 @@ struct ConsumerGroup: Sendable {
         switch state {
         case .stable, .completingRebalance: return prepareRebalance(now: now)
         case .preparingRebalance: return maybeCompleteJoin(now: now)
-        case .empty, .dead: return []
+        case .empty: return []
         }
     }
 
@@ -428,10 +431,12 @@ struct ConsumerGroup: Sendable {
 
     // MARK: Views
 
+    /// As Kafka's group summary: the protocol, member subscriptions and assignments only
+    /// while Stable (mid-rebalance they are not settled).
     func describe() -> GroupDescription {
         let showAssignment = state == .stable
         return GroupDescription(
-            state: state, protocolType: protocolType ?? "", protocolName: protocolName ?? "",
+            state: state, protocolType: protocolType ?? "", protocolName: showAssignment ? (protocolName ?? "") : "",
             members: memberOrder.compactMap { id in
                 guard let member = members[id] else { return nil }
                 return .init(memberID: id, groupInstanceID: member.groupInstanceID, clientID: member.clientID,

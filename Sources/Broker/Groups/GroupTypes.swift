@@ -2,13 +2,16 @@ import KafkaProtocol
 import NIOCore
 
 /// The classic group protocol's states (Kafka's `GroupState` names, as DescribeGroups
-/// and ListGroups report them).
+/// and ListGroups report them). Kafka's fifth state, Dead, belongs to deleted or migrated
+/// groups; this broker deletes no groups, so it appears only as `unknownGroupStateName`.
 enum GroupState: String, Sendable, CaseIterable {
     case empty = "Empty"
     case preparingRebalance = "PreparingRebalance"
     case completingRebalance = "CompletingRebalance"
     case stable = "Stable"
-    case dead = "Dead"
+
+    /// What DescribeGroups reports for a group the coordinator does not know (as Kafka does).
+    static let unknownGroupStateName = "Dead"
 }
 
 /// One protocol a member offers in JoinGroup (for consumers: an assignor name and

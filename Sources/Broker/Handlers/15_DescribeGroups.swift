@@ -8,7 +8,7 @@ extension Cluster {
         .respond(.describeGroups(DescribeGroupsResponse(groups: request.groups.map { groupID in
             guard let group = groups.describe(groupID: groupID) else {
                 return DescribeGroupsResponse.DescribedGroup(
-                    errorCode: 0, groupID: groupID, groupState: GroupState.dead.rawValue, protocolType: "",
+                    errorCode: 0, groupID: groupID, groupState: GroupState.unknownGroupStateName, protocolType: "",
                     protocolData: "", members: [], authorizedOperations: Int32.min)
             }
             return DescribeGroupsResponse.DescribedGroup(
