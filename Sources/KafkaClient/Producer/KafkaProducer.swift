@@ -12,7 +12,10 @@ import NIOPosix
 /// Requests to one broker are queued on its connection from inside the actor, so they
 /// reach the broker in the order the batches were drained.
 public actor KafkaProducer {
+    /// The cluster client used for metadata, InitProducerId and connections; closed with the producer only when
+    /// the producer created it (`init(bootstrap:...)`).
     public nonisolated let client: KafkaClusterClient
+    /// The settings this producer was created with.
     public nonisolated let configuration: ProducerConfiguration
     private let ownsClient: Bool
     private var accumulator: RecordAccumulator
@@ -32,6 +35,7 @@ public actor KafkaProducer {
     /// Set when a bounded close gave up waiting: nothing is retried any more.
     private var abandoned = false
 
+    /// A producer over a shared cluster client, which `close()` leaves open. Nothing is sent until the first record.
     public init(client: KafkaClusterClient, configuration: ProducerConfiguration = ProducerConfiguration()) {
         self.init(client: client, configuration: configuration, ownsClient: false)
     }
