@@ -156,7 +156,9 @@ public actor KafkaConsumer {
 
     /// Hands out buffered records (at most `maxPollRecords`), waiting for a fetch round
     /// when none are buffered. Throws fetch errors (a compressed batch, an offset out of
-    /// range with no reset policy) once each.
+    /// range with no reset policy) once each. Retriable trouble (a broker down or
+    /// restarting, a leader moving) is not thrown: fetching resumes from the same
+    /// positions once the cluster answers, so records come without gaps or duplicates.
     public func poll() async throws -> [ConsumerRecord] {
         while true {
             if let error = pendingError {
@@ -254,6 +256,11 @@ public actor KafkaConsumer {
                 try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
             }
         } catch is CancellationError {
+        } catch let error as KafkaClientError where error.isRetriable {
+            // A broker restarting or unreachable, a leader moving: not the caller's problem.
+            // Fetch again from the same positions after a backoff and a metadata refresh.
+            await client.markStale()
+            try? await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
         } catch {
             pendingError = error
         }
