@@ -34,6 +34,7 @@ public enum KafkaClientError: Error, Hashable, Sendable, CustomStringConvertible
     /// An operation was used in a state where it makes no sense (e.g. commit without a group).
     case invalidState(String)
 
+    /// A one-line message naming the broker, API or partition involved.
     public var description: String {
         switch self {
         case let .connectionClosed(broker, reason): return "connection to \(broker) closed: \(reason)"
@@ -82,30 +83,39 @@ public enum KafkaClientError: Error, Hashable, Sendable, CustomStringConvertible
 
 /// A topic and partition number.
 public struct TopicPartition: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The topic name.
     public var topic: String
+    /// The partition index, from 0.
     public var partition: Int32
 
+    /// A partition of `topic`; nothing is checked against the cluster.
     public init(_ topic: String, _ partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
+    /// The same as `init(_:_:)`, with labels.
     public init(topic: String, partition: Int32) {
         self.init(topic, partition)
     }
 
+    /// Orders by topic name, then partition number (the order of `assignment` and assignor results).
     public static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
         lhs.topic == rhs.topic ? lhs.partition < rhs.partition : lhs.topic < rhs.topic
     }
 
+    /// `topic-partition`, as Kafka tools print it.
     public var description: String { "\(topic)-\(partition)" }
 }
 
 /// A broker's address.
 public struct BrokerAddress: Hashable, Sendable, CustomStringConvertible {
+    /// Host name or IP address (tests and examples use 127.0.0.1).
     public var host: String
+    /// TCP port, 1...65535.
     public var port: Int
 
+    /// An address as given; `init(parsing:)` is the checked form.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -129,6 +139,7 @@ public struct BrokerAddress: Hashable, Sendable, CustomStringConvertible {
         return result
     }
 
+    /// `host:port`.
     public var description: String { "\(host):\(port)" }
 }
 

@@ -2,12 +2,16 @@ import KafkaProtocol
 
 /// A topic to create.
 public struct NewTopic: Sendable, Hashable {
+    /// The topic name (Kafka allows ASCII letters, digits, `.`, `_` and `-`, at most 249 characters; the broker checks).
     public var name: String
     /// -1 takes the broker's default.
     public var partitions: Int32
+    /// Copies of each partition; -1 takes the broker's `default.replication.factor` (our single-node broker only accepts 1 or -1).
     public var replicationFactor: Int16
+    /// Topic-level config overrides such as `retention.ms` or `cleanup.policy`; empty keeps the broker's defaults.
     public var configs: [String: String]
 
+    /// A topic to create; every argument but `name` defaults to "the broker decides".
     public init(name: String, partitions: Int32 = -1, replicationFactor: Int16 = -1, configs: [String: String] = [:]) {
         self.name = name
         self.partitions = partitions
@@ -18,15 +22,20 @@ public struct NewTopic: Sendable, Hashable {
 
 /// A topic as listed by `listTopics`.
 public struct TopicListing: Sendable, Hashable {
+    /// The topic name.
     public var name: String
+    /// How many partitions the Metadata response listed for the topic.
     public var partitions: Int
+    /// Whether the broker marks the topic internal (`__consumer_offsets`); such topics are listed only with `includeInternal`.
     public var isInternal: Bool
 }
 
 /// Topic administration: create, delete, list, describe configs.
 public struct KafkaAdmin: Sendable {
+    /// The cluster client every request goes through. Shared, not owned: the admin never closes it.
     public let client: KafkaClusterClient
 
+    /// An admin over `client`. Cheap (a value holding a reference); safe to use from any task, as every call goes through the client actor.
     public init(client: KafkaClusterClient) {
         self.client = client
     }
@@ -49,6 +58,9 @@ public struct KafkaAdmin: Sendable {
         if !validateOnly { await client.markStale() }
     }
 
+    /// Deletes topics, asking the controller. Throws `KafkaClientError.broker` with the first error code the broker answers
+    /// (e.g. UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist); on success the topics are dropped from the
+    /// client's metadata cache. `timeoutMs` is how long the broker may wait for the deletion to complete.
     public func deleteTopics(_ names: [String], timeoutMs: Int32 = 30_000) async throws {
         let request = DeleteTopicsRequest(
             topics: names.map { .init(name: $0, topicID: .zero) }, topicNames: names, timeoutMs: timeoutMs)

@@ -5,6 +5,7 @@ import NIOPosix
 
 /// Settings shared by everything built on a `KafkaClusterClient`.
 public struct ClientConfiguration: Sendable {
+    /// How each broker connection is opened (client id, timeouts, SASL); the same for every broker.
     public var connection = ConnectionConfiguration()
     /// The shortest time between two metadata refreshes (`retry.backoff.ms` for metadata).
     public var metadataRefreshBackoff: TimeAmount = .milliseconds(100)
@@ -13,6 +14,7 @@ public struct ClientConfiguration: Sendable {
     /// Whether Metadata requests may create unknown topics (producers want this, consumers not).
     public var allowAutoTopicCreation = true
 
+    /// The defaults: 100 ms backoffs, auto topic creation allowed, `ConnectionConfiguration()`.
     public init() {}
 }
 
@@ -20,11 +22,17 @@ public struct ClientConfiguration: Sendable {
 /// partition leaders. Shared by producers, consumers and admin clients; an actor because
 /// the connection table and metadata are shared mutable state.
 public actor KafkaClusterClient {
+    /// The addresses tried, in order, for the first connection and whenever no known broker answers.
+    /// After the first Metadata response, requests go to the brokers it names (which may differ from these).
     public nonisolated let bootstrap: [BrokerAddress]
+    /// The event loops every connection of this client runs on. Not owned: `close()` leaves it running.
     public nonisolated let eventLoopGroup: any EventLoopGroup
+    /// The settings this client was created with.
     public nonisolated let configuration: ClientConfiguration
     let logger: Logger
 
+    /// The latest merged Metadata responses (or the seed). May be stale: use `metadata(for:)` to get a view
+    /// refreshed when it cannot route the topics you need.
     public private(set) var metadata = MetadataCache()
     private var connections: [Int32: Task<BrokerConnection, any Error>] = [:]
     private var bootstrapConnection: Task<BrokerConnection, any Error>?
@@ -207,6 +215,9 @@ public actor KafkaClusterClient {
         metadata.remove(topic: topic)
     }
 
+    /// Closes every connection: requests in flight fail with `KafkaClientError.connectionClosed`, and later calls
+    /// that need a connection throw `KafkaClientError.closed`. Does not close producers or consumers built on this client
+    /// (close those first) nor the event loop group. Calling it twice is harmless.
     public func close() async {
         isClosed = true
         let all = Array(connections.values) + (bootstrapConnection.map { [$0] } ?? [])

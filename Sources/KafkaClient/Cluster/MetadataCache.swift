@@ -4,26 +4,40 @@ import KafkaProtocol
 /// brokers by node id and, per topic, each partition's leader. A value: routing
 /// decisions are pure functions of it and are tested without a network.
 public struct MetadataCache: Sendable, Hashable {
+    /// One partition as the last Metadata response described it.
     public struct PartitionInfo: Sendable, Hashable {
+        /// Node id of the leader; -1 while the partition has none (an election is running).
         public var leader: Int32
+        /// The leader's epoch (KIP-320); -1 when the broker does not report one.
         public var leaderEpoch: Int32
+        /// The partition-level error of the response (e.g. LEADER_NOT_AVAILABLE); `.none` when the partition is usable.
         public var error: KafkaErrorCode
     }
 
+    /// One topic as the last Metadata response that covered it described it.
     public struct TopicInfo: Sendable, Hashable {
+        /// The topic-level error: UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist (and was not auto-created),
+        /// LEADER_NOT_AVAILABLE while a new topic is being set up; `.none` when usable.
         public var error: KafkaErrorCode
         /// Partitions by index.
         public var partitions: [Int32: PartitionInfo]
+        /// How many partitions the response listed (0 for a topic in error).
         public var partitionCount: Int { partitions.count }
     }
 
+    /// Every broker of the last response by node id; replaced (not merged) by each update, so brokers that left disappear.
     public private(set) var brokers: [Int32: BrokerAddress] = [:]
+    /// Every topic any response described, by name; a later response replaces only the topics it covers.
     public private(set) var topics: [String: TopicInfo] = [:]
+    /// Node id of the controller (where CreateTopics/DeleteTopics go); -1 when unknown.
     public private(set) var controllerID: Int32 = -1
+    /// The cluster id from the last response; nil before any or when the broker reports none.
     public private(set) var clusterID: String?
 
+    /// An empty cache: it routes nothing and `needsRefresh(for:)` is true for every topic.
     public init() {}
 
+    /// A cache holding exactly what `response` describes.
     public init(_ response: MetadataResponse) {
         self.update(with: response)
     }

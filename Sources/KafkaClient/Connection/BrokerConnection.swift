@@ -5,9 +5,12 @@ import NIOPosix
 
 /// SASL/PLAIN credentials.
 public struct SASLPlainCredentials: Hashable, Sendable {
+    /// The SASL/PLAIN authentication identity (UTF-8).
     public var username: String
+    /// The password, sent as-is: this client has no TLS, so use SASL/PLAIN only on trusted networks.
     public var password: String
 
+    /// Credentials for SASL/PLAIN (RFC 4616, authorization identity empty).
     public init(username: String, password: String) {
         self.username = username
         self.password = password
@@ -16,14 +19,20 @@ public struct SASLPlainCredentials: Hashable, Sendable {
 
 /// How connections are opened and how long requests may take.
 public struct ConnectionConfiguration: Sendable {
+    /// The `client.id` put in every request header; brokers log it and may apply quotas by it. Default "tickstream".
     public var clientID: String = "tickstream"
     /// How long a request may wait for its response (`request.timeout.ms`); long-polling
     /// fetches add their max wait on top.
     public var requestTimeout: TimeAmount = .seconds(30)
+    /// How long a TCP connect may take (default 10 s) before it fails with `KafkaClientError.connectFailed`.
     public var connectTimeout: TimeAmount = .seconds(10)
+    /// SASL/PLAIN credentials used right after version negotiation; nil (the default) means no authentication.
     public var sasl: SASLPlainCredentials?
+    /// The largest response frame accepted, in bytes (default 100 MiB); a larger one closes the connection
+    /// with `KafkaClientError.connectionClosed` for every request in flight.
     public var maximumResponseSize: Int32 = KafkaFrameDecoder.defaultMaximumFrameSize
 
+    /// Defaults: client id "tickstream", no SASL, 30 s request timeout, 10 s connect timeout.
     public init(clientID: String = "tickstream", sasl: SASLPlainCredentials? = nil) {
         self.clientID = clientID
         self.sasl = sasl
@@ -36,6 +45,7 @@ public struct ConnectionConfiguration: Sendable {
 /// Thread-safe: requests may be sent from any task; the pipeline state lives in the
 /// channel handler on the channel's event loop.
 public final class BrokerConnection: Sendable {
+    /// The broker this connection was opened to.
     public let address: BrokerAddress
     /// The version of each API used on this connection: the highest both sides speak.
     public let versions: [APIKey: Int16]
@@ -51,7 +61,10 @@ public final class BrokerConnection: Sendable {
         self.configuration = configuration
     }
 
+    /// The event loop of the connection's channel (futures of `sendFuture` complete on it).
     public var eventLoop: any EventLoop { channel.eventLoop }
+    /// False once the connection has closed. A closed connection is never reopened: ask the cluster client
+    /// (`connection(to:)`) for a new one.
     public var isActive: Bool { channel.isActive }
     /// Completes when the connection closes, for whatever reason.
     public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
@@ -111,11 +124,13 @@ public final class BrokerConnection: Sendable {
         _ = try await write(request, version: version, expectsResponse: false, timeout: configuration.requestTimeout).get()
     }
 
+    /// The negotiated version of `apiKey`; throws `KafkaClientError.unsupportedAPI` when the broker speaks none this client knows.
     public func version(of apiKey: APIKey) throws(KafkaClientError) -> Int16 {
         guard let version = versions[apiKey] else { throw .unsupportedAPI(broker: address.description, api: apiKey) }
         return version
     }
 
+    /// Closes the connection; requests still in flight fail with `KafkaClientError.connectionClosed`. Idempotent.
     public func close() async {
         try? await channel.close()
     }

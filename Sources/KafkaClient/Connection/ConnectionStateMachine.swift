@@ -8,11 +8,11 @@ import NIOCore
 ///
 /// `Pending` is whatever the handler needs to complete a request (a promise, in
 /// practice); tests use plain values.
-public struct ConnectionStateMachine<Pending> {
-    public struct InFlight {
-        public var correlationID: Int32
-        public var deadline: NIODeadline
-        public var pending: Pending
+struct ConnectionStateMachine<Pending> {
+    struct InFlight {
+        var correlationID: Int32
+        var deadline: NIODeadline
+        var pending: Pending
     }
 
     enum State {
@@ -22,18 +22,18 @@ public struct ConnectionStateMachine<Pending> {
 
     private var state: State = .active
     private var nextCorrelationID: Int32
-    public private(set) var inFlight: Deque<InFlight> = []
+    private(set) var inFlight: Deque<InFlight> = []
 
-    public init(firstCorrelationID: Int32 = 0) {
+    init(firstCorrelationID: Int32 = 0) {
         self.nextCorrelationID = firstCorrelationID
     }
 
-    public var isClosed: Bool {
+    var isClosed: Bool {
         if case .closed = state { return true }
         return false
     }
 
-    public enum SendAction {
+    enum SendAction {
         /// Write the frame with this correlation id. `awaitingResponse` says whether a
         /// response will come (acks=0 Produce gets none).
         case write(correlationID: Int32, pending: Pending?)
@@ -42,7 +42,7 @@ public struct ConnectionStateMachine<Pending> {
     }
 
     /// A request is about to be written.
-    public mutating func send(_ pending: Pending, expectsResponse: Bool, deadline: NIODeadline) -> SendAction {
+    mutating func send(_ pending: Pending, expectsResponse: Bool, deadline: NIODeadline) -> SendAction {
         guard case .active = state else {
             if case let .closed(reason) = state { return .fail(pending, reason: reason) }
             return .fail(pending, reason: "closed")
@@ -56,7 +56,7 @@ public struct ConnectionStateMachine<Pending> {
         return .write(correlationID: id, pending: pending)
     }
 
-    public enum ResponseAction {
+    enum ResponseAction {
         case succeed(Pending)
         /// A response that matches no request (or not the oldest): the stream is out of
         /// step and the connection must close, failing everything.
@@ -64,7 +64,7 @@ public struct ConnectionStateMachine<Pending> {
     }
 
     /// A response frame arrived carrying `correlationID`.
-    public mutating func received(correlationID: Int32) -> ResponseAction {
+    mutating func received(correlationID: Int32) -> ResponseAction {
         guard let head = inFlight.first else {
             return .protocolViolation(reason: "response with correlation id \(correlationID) but nothing in flight")
         }
@@ -76,14 +76,14 @@ public struct ConnectionStateMachine<Pending> {
     }
 
     /// The connection closed: everything in flight fails with `reason`, and so will later sends.
-    public mutating func closed(reason: String) -> [Pending] {
+    mutating func closed(reason: String) -> [Pending] {
         if case .active = state { state = .closed(reason: reason) }
         let failed = inFlight.map(\.pending)
         inFlight.removeAll()
         return failed
     }
 
-    public enum TimeoutAction {
+    enum TimeoutAction {
         /// Nothing in flight: no timer needed.
         case idle
         /// Check again at this deadline.
@@ -94,7 +94,7 @@ public struct ConnectionStateMachine<Pending> {
     }
 
     /// Called from the connection's one timer.
-    public func checkTimeouts(now: NIODeadline) -> TimeoutAction {
+    func checkTimeouts(now: NIODeadline) -> TimeoutAction {
         guard case .active = state, !inFlight.isEmpty else { return .idle }
         var earliest = NIODeadline.distantFuture
         for request in inFlight {

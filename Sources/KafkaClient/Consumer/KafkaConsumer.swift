@@ -23,7 +23,9 @@ public actor KafkaConsumer {
         var epoch: UInt64 = 0
     }
 
+    /// The cluster client this consumer fetches through; closed by `close()` only when the consumer owns it.
     public nonisolated let client: KafkaClusterClient
+    /// The settings this consumer was created with.
     public nonisolated let configuration: ConsumerConfiguration
     private let ownsClient: Bool
     private var partitions: [TopicPartition: PartitionState] = [:]
@@ -72,6 +74,7 @@ public actor KafkaConsumer {
         }
     }
 
+    /// The partitions assigned now, sorted by topic then partition.
     public var assignment: [TopicPartition] { partitions.keys.sorted() }
 
     /// Moves a partition's position; buffered records of it are dropped.
@@ -141,17 +144,21 @@ public actor KafkaConsumer {
         buffered.removeAll { set.contains($0.topicPartition) }
     }
 
+    /// Fetches paused partitions again, from their positions. Partitions not assigned or not paused are ignored.
     public func resume(_ resumed: [TopicPartition]) {
         for partition in resumed { partitions[partition]?.paused = false }
     }
 
+    /// The assigned partitions that are paused, sorted.
     public var paused: [TopicPartition] { partitions.filter(\.value.paused).map(\.key).sorted() }
 
     // MARK: Records
 
     /// Hands out buffered records (at most `maxPollRecords`), waiting for a fetch round
     /// when none are buffered. Throws fetch errors (a compressed batch, an offset out of
-    /// range with no reset policy) once each.
+    /// range with no reset policy) once each. Retriable trouble (a broker down or
+    /// restarting, a leader moving) is not thrown: fetching resumes from the same
+    /// positions once the cluster answers, so records come without gaps or duplicates.
     public func poll() async throws -> [ConsumerRecord] {
         while true {
             if let error = pendingError {
@@ -180,6 +187,8 @@ public actor KafkaConsumer {
     /// The records as an async sequence; it ends when the consumer closes.
     public nonisolated var records: ConsumerRecordSequence { ConsumerRecordSequence(consumer: self) }
 
+    /// Stops fetching: pending and later `poll`s throw `KafkaClientError.closed` (the `records` sequence ends),
+    /// and the cluster client is closed if this consumer owns it. Commits nothing (a plain consumer has no group). Idempotent.
     public func close() async {
         guard !isClosed else { return }
         isClosed = true
@@ -247,6 +256,11 @@ public actor KafkaConsumer {
                 try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
             }
         } catch is CancellationError {
+        } catch let error as KafkaClientError where error.isRetriable {
+            // A broker restarting or unreachable, a leader moving: not the caller's problem.
+            // Fetch again from the same positions after a backoff and a metadata refresh.
+            await client.markStale()
+            try? await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
         } catch {
             pendingError = error
         }
@@ -322,14 +336,18 @@ public actor KafkaConsumer {
 
 /// The consumer's records, one at a time, fetched a `poll` at a time.
 public struct ConsumerRecordSequence: AsyncSequence, Sendable {
+    /// Each element is one record.
     public typealias Element = ConsumerRecord
     let consumer: KafkaConsumer
 
+    /// Iterates a `poll` at a time. Not `Sendable`: use one iterator from one task.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let consumer: KafkaConsumer
         var batch: [ConsumerRecord] = []
         var index = 0
 
+        /// The next record, waiting for a fetch when none is buffered; nil once the consumer is closed.
+        /// Rethrows every other `poll` error (the sequence can be iterated again afterwards).
         public mutating func next() async throws -> ConsumerRecord? {
             while index >= batch.count {
                 do {
@@ -344,5 +362,6 @@ public struct ConsumerRecordSequence: AsyncSequence, Sendable {
         }
     }
 
+    /// A new iterator. Iterators share the consumer: two of them split the records between them.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
 }

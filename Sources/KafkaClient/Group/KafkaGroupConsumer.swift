@@ -4,12 +4,20 @@ import NIOCore
 
 /// Group membership settings.
 public struct GroupConfiguration: Sendable {
+    /// How long the coordinator keeps this member without a heartbeat before it removes it and rebalances
+    /// (`session.timeout.ms`, default 10 s; the broker bounds it by its group min/max session timeouts).
     public var sessionTimeout: TimeAmount = .seconds(10)
+    /// How long the coordinator waits for every member to rejoin in a rebalance (`max.poll.interval.ms`, default 30 s);
+    /// JoinGroup and SyncGroup requests may take this long on top of the request timeout.
     public var rebalanceTimeout: TimeAmount = .seconds(30)
+    /// Time between heartbeats (`heartbeat.interval.ms`, default 1 s); keep it well under `sessionTimeout` (a third or less).
     public var heartbeatInterval: TimeAmount = .seconds(1)
+    /// The strategy this member proposes and, when it is the leader, uses to assign partitions. Default `.range`.
     public var assignor: PartitionAssignor = .range
+    /// Wait between attempts of a failed join, coordinator lookup or rejoin (default 100 ms).
     public var retryBackoff: TimeAmount = .milliseconds(100)
 
+    /// The defaults listed on each property, with the given assignor.
     public init(assignor: PartitionAssignor = .range) {
         self.assignor = assignor
     }
@@ -18,8 +26,11 @@ public struct GroupConfiguration: Sendable {
 /// What a member got in one generation of its group. The generation id fences writers:
 /// a sink that stores offsets itself keeps it beside them.
 public struct GroupAssignment: Sendable, Hashable {
+    /// The generation this assignment belongs to; commits with an older one are rejected (ILLEGAL_GENERATION).
     public var generationID: Int32
+    /// The id the coordinator gave this member.
     public var memberID: String
+    /// The partitions this member owns in this generation, sorted; may be empty when there are more members than partitions.
     public var partitions: [TopicPartition]
 }
 
@@ -31,9 +42,14 @@ public struct GroupAssignment: Sendable, Hashable {
 /// One background task per member: it heartbeats and, when the coordinator says so,
 /// rejoins (calling `onRevoked`, then `onAssigned` with the new generation).
 public actor KafkaGroupConsumer {
+    /// The consumer whose assignment the group drives. Read records through it or through `records`/`poll`;
+    /// don't `assign` it yourself: the next rebalance replaces the assignment.
     public nonisolated let consumer: KafkaConsumer
+    /// The consumer group id (`group.id`).
     public nonisolated let groupID: String
+    /// The subscribed topics, fixed for the life of the member.
     public nonisolated let topics: [String]
+    /// The settings this member was created with.
     public nonisolated let configuration: GroupConfiguration
     private let client: KafkaClusterClient
     private let ownsClient: Bool
@@ -41,8 +57,11 @@ public actor KafkaGroupConsumer {
     private let onRevoked: (@Sendable ([TopicPartition]) async -> Void)?
     private let logger: Logger
 
+    /// The member id the coordinator assigned; "" before the first join and after the coordinator forgot this member.
     public private(set) var memberID = ""
+    /// The current generation; -1 before the first join completes.
     public private(set) var generationID: Int32 = -1
+    /// The partitions owned in the current generation; empty before `start()` and during a rebalance.
     public private(set) var assignment: [TopicPartition] = []
     private var coordinator: Int32?
     private var needsRejoin = true
@@ -51,6 +70,10 @@ public actor KafkaGroupConsumer {
     /// The last error of the background task, for diagnosis.
     public private(set) var lastError: (any Error)?
 
+    /// A member over a shared cluster client (not closed by `close()`). Nothing is sent until `start()`.
+    /// `onAssigned` runs after every completed rebalance with the new generation (positions are already set to the committed
+    /// offsets); `onRevoked` runs before a rejoin with the partitions given up, while they can still be committed.
+    /// Both run on the member's task and delay the rebalance until they return.
     public init(
         client: KafkaClusterClient,
         groupID: String,
@@ -116,6 +139,7 @@ public actor KafkaGroupConsumer {
     /// Records of the partitions currently assigned.
     public nonisolated var records: ConsumerRecordSequence { consumer.records }
 
+    /// The wrapped consumer's `poll`: buffered records of the current assignment, waiting for a fetch when there are none.
     public func poll() async throws -> [ConsumerRecord] {
         try await consumer.poll()
     }

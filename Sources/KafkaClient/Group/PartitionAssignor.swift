@@ -4,7 +4,11 @@ import NIOCore
 /// The group leader's partition assignment strategies of the "consumer" protocol type,
 /// identical in outcome to the Java client's `RangeAssignor` and `RoundRobinAssignor`.
 public enum PartitionAssignor: String, Sendable, Hashable, CaseIterable {
+    /// Per topic, consecutive ranges of partitions to the members sorted by id; the first members get one extra
+    /// when the count does not divide (Java's `RangeAssignor`). Protocol name "range".
     case range = "range"
+    /// All partitions of all subscribed topics, sorted, dealt one by one to the members subscribed to them
+    /// (Java's `RoundRobinAssignor`). Protocol name "roundrobin".
     case roundRobin = "roundrobin"
 
     /// `subscriptions`: member id → subscribed topics. `partitionCounts`: topic → partitions
@@ -57,12 +61,12 @@ public enum PartitionAssignor: String, Sendable, Hashable, CaseIterable {
 
 /// The "consumer" protocol's embedded messages: each is a version (int16) followed by
 /// the body in that version (ConsumerProtocolSubscription/Assignment JSON definitions).
-public enum ConsumerProtocolCodec {
-    public static func encodeSubscription(topics: [String], userData: ByteBuffer? = nil, version: Int16 = 0) throws(KafkaClientError) -> ByteBuffer {
+enum ConsumerProtocolCodec {
+    static func encodeSubscription(topics: [String], userData: ByteBuffer? = nil, version: Int16 = 0) throws(KafkaClientError) -> ByteBuffer {
         try encode(ConsumerProtocolSubscription(topics: topics.sorted(), userData: userData), version: version)
     }
 
-    public static func encodeAssignment(_ partitions: [TopicPartition], version: Int16 = 0) throws(KafkaClientError) -> ByteBuffer {
+    static func encodeAssignment(_ partitions: [TopicPartition], version: Int16 = 0) throws(KafkaClientError) -> ByteBuffer {
         var byTopic: [String: [Int32]] = [:]
         for partition in partitions { byTopic[partition.topic, default: []].append(partition.partition) }
         let message = ConsumerProtocolAssignment(
@@ -70,12 +74,12 @@ public enum ConsumerProtocolCodec {
         return try encode(message, version: version)
     }
 
-    public static func decodeSubscription(_ bytes: ByteBuffer) throws(KafkaClientError) -> ConsumerProtocolSubscription {
+    static func decodeSubscription(_ bytes: ByteBuffer) throws(KafkaClientError) -> ConsumerProtocolSubscription {
         try decode(bytes)
     }
 
     /// An empty buffer is an empty assignment (a member the leader gave nothing).
-    public static func decodeAssignment(_ bytes: ByteBuffer) throws(KafkaClientError) -> [TopicPartition] {
+    static func decodeAssignment(_ bytes: ByteBuffer) throws(KafkaClientError) -> [TopicPartition] {
         guard bytes.readableBytes > 0 else { return [] }
         let message: ConsumerProtocolAssignment = try decode(bytes)
         return message.assignedPartitions.flatMap { topic in topic.partitions.map { TopicPartition(topic.topic, $0) } }.sorted()

@@ -12,7 +12,10 @@ import NIOPosix
 /// Requests to one broker are queued on its connection from inside the actor, so they
 /// reach the broker in the order the batches were drained.
 public actor KafkaProducer {
+    /// The cluster client used for metadata, InitProducerId and connections; closed with the producer only when
+    /// the producer created it (`init(bootstrap:...)`).
     public nonisolated let client: KafkaClusterClient
+    /// The settings this producer was created with.
     public nonisolated let configuration: ProducerConfiguration
     private let ownsClient: Bool
     private var accumulator: RecordAccumulator
@@ -32,6 +35,7 @@ public actor KafkaProducer {
     /// Set when a bounded close gave up waiting: nothing is retried any more.
     private var abandoned = false
 
+    /// A producer over a shared cluster client, which `close()` leaves open. Nothing is sent until the first record.
     public init(client: KafkaClusterClient, configuration: ProducerConfiguration = ProducerConfiguration()) {
         self.init(client: client, configuration: configuration, ownsClient: false)
     }
@@ -59,7 +63,24 @@ public actor KafkaProducer {
 
     // MARK: Sending
 
+    /// Metadata lookups `send` makes for a topic it cannot route, `retryBackoff` apart,
+    /// before it gives up.
+    static let metadataAttempts = 50
+
     /// Sends one record and waits until the broker has it (per `acks`).
+    ///
+    /// `partition` nil picks one: murmur2 of `key` like the Java client, round robin for
+    /// records without a key. `timestamp` is Unix milliseconds, nil for now. Suspends while
+    /// buffer memory is full (`bufferMemory`) until earlier batches are answered.
+    ///
+    /// A topic missing from the metadata is looked up again, up to 50 times
+    /// `retryBackoff` apart (so a topic created meanwhile is found); then this throws
+    /// `KafkaClientError.broker` with the cluster's error for the topic
+    /// (UNKNOWN_TOPIC_OR_PARTITION when it does not exist and auto-creation is off).
+    /// It also throws that error for a `partition` the topic does not have,
+    /// `KafkaClientError.closed` once the producer is closed, and the broker's error
+    /// for the batch when it is not retriable or `maxAttempts` sends all failed.
+    /// Connection loss and leader changes are retried after a metadata refresh.
     public func send(
         topic: String, partition: Int32? = nil, key: ByteBuffer?, value: ByteBuffer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil
@@ -74,6 +95,11 @@ public actor KafkaProducer {
     /// Queues one record and returns as soon as it is in the accumulator (suspending only
     /// while buffer memory is full); `completion` runs when the broker answers. Records
     /// queued one after another by the same caller keep their order per partition.
+    ///
+    /// Throws what `send(topic:partition:key:value:headers:timestamp:)` throws before the
+    /// record is queued (unknown topic or partition, closed producer); failures after
+    /// that go to `completion`, which runs exactly once per record on the producer's
+    /// executor: keep it short and don't block in it.
     public func send(
         topic: String, partition: Int32? = nil, key: ByteBuffer?, value: ByteBuffer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil,
@@ -149,7 +175,14 @@ public actor KafkaProducer {
                 return TopicPartition(topic, partitioner.partition(topic: topic, key: key, partitionCount: count))
             }
             attempt += 1
-            if attempt > 50 { throw KafkaClientError.unknownTopic(topic) }
+            if attempt > Self.metadataAttempts {
+                // Say what the cluster answered (UNKNOWN_TOPIC_OR_PARTITION for a topic that does
+                // not exist where auto-creation is off), not just that routing failed.
+                if let code = metadata.topics[topic]?.error, code != .none {
+                    throw KafkaClientError.broker(code, context: "metadata of topic \(topic)")
+                }
+                throw KafkaClientError.unknownTopic(topic)
+            }
             if attempt > 1 { await client.markStale() }
             if let fresh = try? await client.metadata(for: [topic]) {
                 metadata = fresh

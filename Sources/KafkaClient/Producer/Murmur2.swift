@@ -3,6 +3,7 @@ import NIOCore
 /// MurmurHash2 exactly as Apache Kafka's Java client computes it (`Utils.murmur2`,
 /// seed 0x9747b28c), so that every client agrees which partition a key lives in.
 public enum Murmur2 {
+    /// The murmur2 hash of `bytes` as Java's `Utils.murmur2` returns it (signed; use `toPositive` before `%`).
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let m: UInt32 = 0x5bd1_e995
         let length = bytes.count
@@ -30,10 +31,12 @@ public enum Murmur2 {
         return Int32(bitPattern: h)
     }
 
+    /// The murmur2 hash of a byte collection (copied into an array first).
     public static func hash(_ bytes: some Collection<UInt8>) -> Int32 {
         Array(bytes).withUnsafeBytes { hash($0) }
     }
 
+    /// The murmur2 hash of the readable bytes of `buffer` (the reader index is not moved).
     public static func hash(_ buffer: ByteBuffer) -> Int32 {
         buffer.withUnsafeReadableBytes { hash($0) }
     }
@@ -51,12 +54,12 @@ public enum Murmur2 {
 
 /// Chooses a partition for each record: murmur2 of the key for keyed records, round
 /// robin over the partitions for records without a key.
-public struct DefaultPartitioner: Sendable {
+struct DefaultPartitioner: Sendable {
     private var counters: [String: UInt32] = [:]
 
-    public init() {}
+    init() {}
 
-    public mutating func partition(topic: String, key: ByteBuffer?, partitionCount: Int) -> Int32 {
+    mutating func partition(topic: String, key: ByteBuffer?, partitionCount: Int) -> Int32 {
         precondition(partitionCount > 0, "a topic has at least one partition")
         if let key {
             return Murmur2.partition(forKey: key, partitionCount: partitionCount)

@@ -3,13 +3,16 @@ import NIOCore
 
 /// Where a produced record was stored.
 public struct RecordMetadata: Hashable, Sendable {
+    /// The topic the record was sent to.
     public var topic: String
+    /// The partition the record went to: the one asked for, else murmur2 of the key, else round robin.
     public var partition: Int32
     /// The record's offset; -1 with acks=0, where the broker says nothing.
     public var offset: Int64
     /// The record's timestamp (the broker's log-append time for such topics).
     public var timestamp: Int64
 
+    /// Where a record was stored (the producer builds these; public for tests and adapters).
     public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64) {
         self.topic = topic
         self.partition = partition
@@ -19,7 +22,7 @@ public struct RecordMetadata: Hashable, Sendable {
 }
 
 /// How the sender of one record learns its fate.
-public enum RecordCompletion: Sendable {
+enum RecordCompletion: Sendable {
     case none
     case continuation(CheckedContinuation<RecordMetadata, any Error>)
     case callback(@Sendable (Result<RecordMetadata, any Error>) -> Void)
@@ -35,16 +38,16 @@ public enum RecordCompletion: Sendable {
 
 /// Records of one partition collected into one record batch, with what is needed to
 /// answer each record's sender and to retry the batch unchanged.
-public struct ProducerBatch: Sendable {
-    public let id: UInt64
-    public let partition: TopicPartition
-    public let createdAt: NIODeadline
+struct ProducerBatch: Sendable {
+    let id: UInt64
+    let partition: TopicPartition
+    let createdAt: NIODeadline
     /// Bytes reserved against the producer's buffer memory.
-    public private(set) var reservedBytes: Int = 0
+    private(set) var reservedBytes: Int = 0
     /// The idempotent producer's sequence of the first record, fixed at the first send.
-    public var baseSequence: Int32?
+    var baseSequence: Int32?
     /// Sends so far.
-    public var attempts = 0
+    var attempts = 0
     private var builder: RecordBatchBuilder
     private(set) var completions: [(timestamp: Int64, completion: RecordCompletion)] = []
 
@@ -55,8 +58,8 @@ public struct ProducerBatch: Sendable {
         self.builder = RecordBatchBuilder(capacity: capacity)
     }
 
-    public var recordCount: Int { completions.count }
-    public var sizeInBytes: Int { builder.sizeInBytes }
+    var recordCount: Int { completions.count }
+    var sizeInBytes: Int { builder.sizeInBytes }
 
     mutating func append(timestamp: Int64, key: ByteBuffer?, value: ByteBuffer?, headers: [RecordHeader], reserved: Int, completion: RecordCompletion) {
         builder.append(timestamp: timestamp, key: key, value: value, headers: headers)
@@ -65,7 +68,7 @@ public struct ProducerBatch: Sendable {
     }
 
     /// The batch bytes, stamped with the producer id, epoch and sequence when idempotent.
-    public func encoded(producerID: Int64, producerEpoch: Int16) -> ByteBuffer {
+    func encoded(producerID: Int64, producerEpoch: Int16) -> ByteBuffer {
         var builder = self.builder
         builder.producerID = producerID
         builder.producerEpoch = producerEpoch

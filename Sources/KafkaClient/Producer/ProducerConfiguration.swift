@@ -12,6 +12,8 @@ public enum Acks: Int16, Sendable, Hashable {
 
 /// Producer settings; names follow the Java client's where there is one.
 public struct ProducerConfiguration: Sendable {
+    /// How many replicas must have a batch before it counts as sent (default `.all`). Set it through `init` so that
+    /// `idempotent` stays consistent: idempotence needs `.all`.
     public var acks: Acks = .all
     /// KIP-98 idempotence: a producer id and per-partition sequence numbers let the broker
     /// drop the duplicates that retries create. Needs `acks = .all`.
@@ -31,6 +33,7 @@ public struct ProducerConfiguration: Sendable {
     /// Wait before a failed batch is sent again (`retry.backoff.ms`).
     public var retryBackoff: TimeAmount = .milliseconds(100)
 
+    /// The defaults listed on each property. `idempotent` is turned off unless `acks` is `.all`.
     public init(acks: Acks = .all, idempotent: Bool = true) {
         self.acks = acks
         self.idempotent = idempotent && acks == .all

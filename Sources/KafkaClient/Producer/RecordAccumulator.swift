@@ -10,21 +10,21 @@ import NIOCore
 /// Ordering (KIP-98 idempotence): at most `maxInFlightPerPartition` batches of one
 /// partition are out at once, and a batch coming back for a retry is resent only once
 /// nothing else of its partition is in flight, so batches reach the log in sequence order.
-public struct RecordAccumulator: Sendable {
-    public let batchSize: Int
-    public let linger: TimeAmount
-    public let bufferMemory: Int
-    public let maxInFlightPerPartition: Int
+struct RecordAccumulator: Sendable {
+    let batchSize: Int
+    let linger: TimeAmount
+    let bufferMemory: Int
+    let maxInFlightPerPartition: Int
 
-    public private(set) var usedMemory = 0
+    private(set) var usedMemory = 0
     private var queues: [TopicPartition: Deque<ProducerBatch>] = [:]
-    public private(set) var inFlight: [TopicPartition: Int] = [:]
+    private(set) var inFlight: [TopicPartition: Int] = [:]
     private var nextSequence: [TopicPartition: Int32] = [:]
     private var nextBatchID: UInt64 = 0
     /// While set, every queued batch is ready regardless of linger (`flush()`).
-    public var flushing = false
+    var flushing = false
 
-    public init(batchSize: Int, linger: TimeAmount, bufferMemory: Int, maxInFlightPerPartition: Int = 5) {
+    init(batchSize: Int, linger: TimeAmount, bufferMemory: Int, maxInFlightPerPartition: Int = 5) {
         self.batchSize = batchSize
         self.linger = linger
         self.bufferMemory = bufferMemory
@@ -32,27 +32,27 @@ public struct RecordAccumulator: Sendable {
     }
 
     /// Queued batches plus batches in flight.
-    public var isEmpty: Bool {
+    var isEmpty: Bool {
         queues.values.allSatisfy(\.isEmpty) && inFlight.values.allSatisfy { $0 == 0 }
     }
 
-    public var queuedBatchCount: Int { queues.values.reduce(0) { $0 + $1.count } }
+    var queuedBatchCount: Int { queues.values.reduce(0) { $0 + $1.count } }
 
-    public func queuedBatches(of partition: TopicPartition) -> Int { queues[partition]?.count ?? 0 }
+    func queuedBatches(of partition: TopicPartition) -> Int { queues[partition]?.count ?? 0 }
 
     /// Whether a record of `size` bytes fits the buffer memory now.
-    public func hasRoom(for size: Int) -> Bool {
+    func hasRoom(for size: Int) -> Bool {
         usedMemory + size <= bufferMemory || usedMemory == 0
     }
 
-    public enum AppendResult: Equatable, Sendable {
+    enum AppendResult: Equatable, Sendable {
         /// Added to a batch; `batchIsFull` says the partition has a batch ready to go.
         case appended(batchIsFull: Bool)
         /// Not added: buffer memory is used up. Wait for batches to complete.
         case bufferFull
     }
 
-    public mutating func append(
+    mutating func append(
         to partition: TopicPartition, timestamp: Int64, key: ByteBuffer?, value: ByteBuffer?,
         headers: [RecordHeader] = [], completion: RecordCompletion = .none, now: NIODeadline
     ) -> AppendResult {
@@ -83,7 +83,7 @@ public struct RecordAccumulator: Sendable {
     }
 
     /// Partitions whose first batch may be sent now.
-    public func readyPartitions(now: NIODeadline) -> [TopicPartition] {
+    func readyPartitions(now: NIODeadline) -> [TopicPartition] {
         var ready: [TopicPartition] = []
         for (partition, queue) in queues {
             guard let head = queue.first else { continue }
@@ -101,7 +101,7 @@ public struct RecordAccumulator: Sendable {
     }
 
     /// The earliest moment a queued batch becomes ready by lingering, if any.
-    public func nextLingerDeadline() -> NIODeadline? {
+    func nextLingerDeadline() -> NIODeadline? {
         var earliest: NIODeadline?
         for queue in queues.values {
             guard let head = queue.first, head.attempts == 0 else { continue }
@@ -113,7 +113,7 @@ public struct RecordAccumulator: Sendable {
 
     /// Takes the first batch of a ready partition for sending. When `idempotent`, a batch
     /// sent for the first time gets the partition's next sequence number.
-    public mutating func drain(_ partition: TopicPartition, idempotent: Bool) -> ProducerBatch? {
+    mutating func drain(_ partition: TopicPartition, idempotent: Bool) -> ProducerBatch? {
         guard var batch = queues[partition]?.popFirst() else { return nil }
         if idempotent && batch.baseSequence == nil {
             let sequence = nextSequence[partition, default: 0]
@@ -127,14 +127,14 @@ public struct RecordAccumulator: Sendable {
     }
 
     /// A batch was answered (successfully or for good): its memory is free again.
-    public mutating func complete(_ batch: ProducerBatch) {
+    mutating func complete(_ batch: ProducerBatch) {
         inFlight[batch.partition, default: 1] -= 1
         usedMemory -= batch.reservedBytes
     }
 
     /// A batch comes back for a retry: it goes before every batch not yet sent, and
     /// among retried batches in sequence order.
-    public mutating func requeue(_ batch: ProducerBatch) {
+    mutating func requeue(_ batch: ProducerBatch) {
         inFlight[batch.partition, default: 1] -= 1
         var queue = queues[batch.partition] ?? []
         var index = 0
@@ -147,7 +147,7 @@ public struct RecordAccumulator: Sendable {
     }
 
     /// Removes every queued batch (close without flushing, fatal errors).
-    public mutating func removeAllQueued() -> [ProducerBatch] {
+    mutating func removeAllQueued() -> [ProducerBatch] {
         var removed: [ProducerBatch] = []
         for (partition, queue) in queues {
             for batch in queue {
