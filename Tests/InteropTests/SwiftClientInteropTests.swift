@@ -40,6 +40,26 @@ struct SwiftClientInteropTests {
             #expect(Int32(fields[0]) == metadata.partition && Int64(fields[1]) == metadata.offset, "\(line)")
             #expect(fields[3] == "value-" + fields[2].dropFirst(4))
         }
+
+        // confluent-kafka (librdkafka 2.16, another generation than kcat's) reads the same
+        // bytes at the same partitions and offsets.
+        let consumed = try await runPythonClient("confluent-consume", bootstrap: broker.bootstrap,
+                                                 ["--topic", "from-swift", "--records"])
+        let records = try #require(consumed["records"] as? [[Any]])
+        #expect(records.count == 1_000)
+        func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
+        let keysByHex = Dictionary(uniqueKeysWithValues: ours.keys.map { (hex($0), $0) })
+        var matched = Set<String>()
+        for record in records {
+            let keyHex = try #require(record[2] as? String)
+            let key = try #require(keysByHex[keyHex], "unknown key \(keyHex)")
+            let metadata = try #require(ours[key])
+            #expect((record[0] as? NSNumber)?.int32Value == metadata.partition, "\(key)")
+            #expect((record[1] as? NSNumber)?.int64Value == metadata.offset, "\(key)")
+            #expect(record[3] as? String == hex("value-" + key.dropFirst(4)), "\(key)")
+            matched.insert(key)
+        }
+        #expect(matched.count == 1_000)
         try await broker.stop()
     }
 

@@ -70,6 +70,7 @@ def confluent_consume(args):
         ends[p] = high
     consumer.assign([TopicPartition(args.topic, p, OFFSET_BEGINNING) for p in partitions])
     seen = {p: [] for p in partitions}
+    records = []
     offsets_ok = True
     deadline = time.time() + args.timeout
     while any(len(seen[p]) < ends[p] for p in partitions) and time.time() < deadline:
@@ -80,12 +81,18 @@ def confluent_consume(args):
             if message.offset() != len(seen[p]):
                 offsets_ok = False
             seen[p].append(int(message.value().decode().split("-")[1]))
+            if args.records:
+                key = message.key()
+                records.append([p, message.offset(), None if key is None else key.hex(), message.value().hex()])
     consumer.close()
     total = sum(len(v) for v in seen.values())
     in_order = all(values == sorted(values) for values in seen.values())
     all_values = [v for values in seen.values() for v in values]
-    emit({"consumed": total, "expected": sum(ends.values()), "in_order": in_order, "offsets_contiguous": offsets_ok,
-          "distinct": len(set(all_values)), "partitions": {str(p): len(seen[p]) for p in partitions}})
+    result = {"consumed": total, "expected": sum(ends.values()), "in_order": in_order, "offsets_contiguous": offsets_ok,
+              "distinct": len(set(all_values)), "partitions": {str(p): len(seen[p]) for p in partitions}}
+    if args.records:
+        result["records"] = records  # [partition, offset, key hex, value hex]: the exact bytes
+    emit(result)
 
 
 def confluent_offsets_for_times(args):
@@ -542,6 +549,7 @@ def main():
     parser.add_argument("--instance", default="")
     parser.add_argument("--session-ms", type=int, default=6000)
     parser.add_argument("--assignor", default="range")
+    parser.add_argument("--records", action="store_true", help="confluent-consume: also emit every record's bytes")
     args = parser.parse_args()
     COMMANDS[args.command](args)
 

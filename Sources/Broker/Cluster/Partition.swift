@@ -82,8 +82,7 @@ final class Partition: @unchecked Sendable {
         try lock.withLock { try log.applyRetention(now: now) }
     }
 
-    /// Forces the log to disk. Called off the event loops (fsync blocks).
-    /// Makes what is appended durable. The fsyncs run outside the lock, on duplicated
+    /// Makes what is appended durable; called off the event loops (fsync blocks). The fsyncs run outside the lock, on duplicated
     /// descriptors, so appends and fetches of this partition go on while the disk works.
     func flush() throws -> Int64 {
         lock.withLock { beforeFlushHook }?()

@@ -67,7 +67,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             close(context: context, reason: "unreadable request header: \(error)")
             return
         }
-        if connection.clientID == nil { connection.clientID = frame.header.clientID }
+        if connection.clientID == nil {
+            connection.clientID = frame.header.clientID
+            logger[metadataKey: "client"] = "\(frame.header.clientID ?? "")"
+        }
+        logger.trace("request", metadata: [
+            "api": "\(frame.apiKey.map { "\($0)" } ?? "key \(frame.header.requestApiKey)")",
+            "version": "\(frame.apiVersion)", "correlation": "\(frame.correlationID)",
+        ])
         let sequence = firstSequence + slots.count
         slots.append(.waiting)
         let requestContext = RequestContext(header: frame.header, eventLoop: context.eventLoop, connection: connection)
@@ -155,7 +162,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 }
                 wrote = true
             case .respondAndClose(let chunks):
-                for chunk in chunks { context.write(wrapOutboundOut(chunk), promise: nil) }
+                for chunk in chunks {
+                    cluster.metrics.bytesOut.increment(by: chunk.readableBytes)
+                    context.write(wrapOutboundOut(chunk), promise: nil)
+                }
                 closing = true
                 slots.removeAll()
                 let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -139,7 +139,7 @@ struct InsertPerfCommand: AsyncParsableCommand {
                 }
             return (schema, rows)
         }
-        try await source.close()
+        try source.close()
 
         var writable = Configuration()
         writable.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
@@ -163,7 +163,7 @@ struct InsertPerfCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let stored = try await destination.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM quotes") ?? 0 }
-        try await destination.close()
+        try destination.close()
         print(String(format: "insert   %d rows, %d per transaction, plain GRDB: %.0f rows/s, %.2f s; %d rows in %@",
                      rows.count, batch, Double(rows.count) / seconds, seconds, stored, to))
         if stored != rows.count { throw ExitCode.failure }
