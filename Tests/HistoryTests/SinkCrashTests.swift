@@ -11,8 +11,8 @@ import Glibc
 /// SIGKILL at random moments, and two sinks sharing one group and one database file.
 /// Quotes come from the real `tickstream pricer` at 2,000 quotes/s.
 final class SinkCrashTests: XCTestCase {
-    private func sinkArguments(_ broker: SinkTestBroker, db: String) -> [String] {
-        ["sink", "--bootstrap", broker.bootstrap, "--db", db, "--session-timeout", "1s", "--batch-ms", "100",
+    private func sinkArguments(_ broker: SinkTestBroker, db: String, batchMs: Int = 100) -> [String] {
+        ["sink", "--bootstrap", broker.bootstrap, "--db", db, "--session-timeout", "1s", "--batch-ms", "\(batchMs)",
          "--quiet", "--log-level", "info"]
     }
 
@@ -138,6 +138,108 @@ final class SinkCrashTests: XCTestCase {
         let secondStatus = try await second.wait()
         XCTAssertEqual(secondStatus, 0, "sink-b: \(second.output.suffix(2000))")
         try await assertHistoryMatchesTopic(db: db, broker: broker)
+        try await broker.stop()
+    }
+
+    /// "A rebalance fences the old owner of a partition", with processes: of two sinks in one
+    /// group, one is frozen with SIGSTOP while it has a batch of rows in flight (it cannot
+    /// heartbeat), the group rebalances and the other sink claims every partition at a newer
+    /// generation; then the frozen sink is resumed, and its late transaction, still under its
+    /// old generation, must commit nothing. At the end every quote is stored exactly once.
+    ///
+    /// Whether the resumed sink tries its late transaction is a race inside that process: on
+    /// SIGCONT its expired batch timer (flush → fenced) and its expired heartbeat timer
+    /// (heartbeat → UNKNOWN_MEMBER_ID → revoke, after which the pending batch is dropped
+    /// without a write) fire together. The flush needs no network round trip and usually
+    /// wins; the frozen sink batches for 1 s so that a batch is almost always pending. The
+    /// freeze is repeated (up to 4 times) until the resumed sink logs a fenced batch, and
+    /// then its summary must count at least one.
+    func testFrozenSinkIsFencedAfterTheRebalanceAndItsLateTransactionCommitsNothing() async throws {
+        let binary = try tickstreamBinary()
+        try KcatTopic.requireKcat()
+        let broker = try await SinkTestBroker.start()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let db = directory.path("history.sqlite")
+        let pricer = try ChildProcess(binary, pricerArguments(broker, seconds: 90), name: "pricer", directory: directory)
+        let frozen = try ChildProcess(binary, sinkArguments(broker, db: db, batchMs: 1000), name: "sink-frozen", directory: directory)
+        let survivor = try ChildProcess(binary, sinkArguments(broker, db: db), name: "sink-survivor", directory: directory)
+        func owners() -> [TopicPartition: HistoryStore.PartitionOwner] {
+            (try? HistoryStore.openExisting(path: db).partitionOwners()) ?? [:]
+        }
+        func bothOwn(after generation: Int32) -> Bool {
+            let current = owners()
+            return current.count == 8 && Set(current.values.map(\.owner)).count == 2 && current.values.allSatisfy { $0.generation > generation }
+        }
+        // One warning per fenced batch; the first rebalance (the survivor joining) may fence
+        // a batch of the other sink already, so only those logged after a resume count.
+        func fencedLogLines(_ sink: ChildProcess) -> Int {
+            sink.output.components(separatedBy: "partition fenced by a newer owner").count - 1
+        }
+
+        var generation: Int32 = 0
+        var freezes = 0
+        var lateFenced = 0
+        while freezes < 4 && lateFenced == 0 {
+            freezes += 1
+            try await waitUntil(timeout: .seconds(60), "both sinks own partitions (freeze \(freezes))") { bothOwn(after: generation) }
+            generation = owners().values.map(\.generation).max() ?? 0
+            try await Task.sleep(for: .milliseconds(500))
+            frozen.signal(SIGSTOP)
+            // The coordinator drops the frozen member after its 1 s session; the survivor
+            // rejoins alone and claims all 8 partitions at a newer generation. (Frozen inside
+            // a transaction, the frozen sink holds SQLite's write lock and the survivor's
+            // claim fails after its busy timeout: then it is resumed and frozen again.)
+            let deadline = ContinuousClock.now + .seconds(15)
+            var tookOver = false
+            while ContinuousClock.now < deadline {
+                let current = owners()
+                if current.count == 8, Set(current.values.map(\.owner)).count == 1, current.values.allSatisfy({ $0.generation > generation }) {
+                    tookOver = true
+                    generation = current.values.map(\.generation).max() ?? generation
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let fencedBefore = fencedLogLines(frozen)
+            kill(frozen.process.processIdentifier, SIGCONT)
+            print("fencing test: freeze \(freezes): survivor \(tookOver ? "took every partition over at generation \(generation)" : "did not take over")")
+            // The resumed sink learns it was dropped, rejoins and claims its share again.
+            try await waitUntil(timeout: .seconds(60), "the resumed sink rejoins (freeze \(freezes))") { bothOwn(after: generation) }
+            if tookOver { lateFenced = fencedLogLines(frozen) - fencedBefore }
+        }
+        print("fencing test: \(freezes) freeze(s); the resumed sink's late batches fenced: \(lateFenced)")
+        // Both write for a while after the last rebalance, then the pricer stops.
+        try await Task.sleep(for: .seconds(1))
+        pricer.signal(SIGTERM)
+        let pricerStatus = try await pricer.wait()
+        XCTAssertEqual(pricerStatus, 0, "pricer: \(pricer.output.suffix(2000))")
+
+        let published = try await readTopic(broker.bootstrap, topic: "prices").count
+        XCTAssertGreaterThan(published, 0)
+        try await waitUntil(timeout: .seconds(40), "the sinks stored all \(published) quotes") {
+            (try? HistoryStore.openExisting(path: db).count()) == published
+        }
+        frozen.signal(SIGTERM)
+        survivor.signal(SIGTERM)
+        let frozenStatus = try await frozen.wait()
+        let survivorStatus = try await survivor.wait()
+        XCTAssertEqual(frozenStatus, 0, "sink-frozen: \(frozen.output.suffix(2000))")
+        XCTAssertEqual(survivorStatus, 0, "sink-survivor: \(survivor.output.suffix(2000))")
+        try await assertHistoryMatchesTopic(db: db, broker: broker)
+
+        // The summary: "sink: stored … quotes …, N fenced batches, M assignments".
+        func fencedBatches(_ summary: String) -> Int? {
+            guard let range = summary.range(of: #"(\d+) fenced batches"#, options: .regularExpression) else { return nil }
+            return Int(summary[range].prefix { $0.isNumber })
+        }
+        let fenced = try XCTUnwrap(fencedBatches(frozen.stdoutText), "summary: \(frozen.stdoutText)")
+        print("fencing test: resumed sink summary: \(frozen.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        print("fencing test: survivor summary: \(survivor.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        XCTAssertGreaterThanOrEqual(lateFenced, 1, "the resumed sink's late transaction was fenced: \(frozen.output.suffix(3000))")
+        XCTAssertEqual(fenced, fencedLogLines(frozen), "the summary counts every fenced batch the sink logged")
+        XCTAssertGreaterThanOrEqual(fenced, lateFenced)
+        XCTAssertEqual(fencedBatches(survivor.stdoutText), fencedLogLines(survivor), "survivor: \(survivor.stdoutText)")
         try await broker.stop()
     }
 }

@@ -111,6 +111,47 @@ final class GroupConsumerTests: XCTestCase {
         XCTAssertFalse(assignment.memberID.isEmpty)
         await only.close()
     }
+
+    /// `confirmGeneration` is a Heartbeat round trip: nil before the first join, the current
+    /// assignment while the coordinator accepts the generation, and an error (nothing
+    /// confirmed) once the coordinator cannot be reached, although the local generation
+    /// stays as it was.
+    func testConfirmGenerationAsksTheCoordinator() async throws {
+        try await KafkaAdmin(client: client).createTopics([NewTopic(name: "grouped", partitions: 2)])
+        let first = try member("g4")
+        let beforeJoin = try await first.confirmGeneration()
+        XCTAssertNil(beforeJoin)
+        try await first.start()
+        let generation = await first.generationID
+        let memberID = await first.memberID
+        let answer = try await first.confirmGeneration()
+        let confirmed = try XCTUnwrap(answer)
+        XCTAssertEqual(confirmed.generationID, generation)
+        XCTAssertEqual(confirmed.memberID, memberID)
+        XCTAssertEqual(confirmed.partitions, [TopicPartition("grouped", 0), TopicPartition("grouped", 1)])
+
+        let second = try member("g4")
+        try await second.start()
+        try await eventually("the first member confirms a newer generation with one partition") {
+            guard let now = try await first.confirmGeneration() else { return false }
+            return now.generationID > generation && now.memberID == memberID && now.partitions.count == 1
+        }
+        await second.close()
+
+        let last = await first.generationID
+        try await broker.broker.shutdown()
+        do {
+            let answer = try await first.confirmGeneration()
+            XCTFail("confirmed without a coordinator: \(String(describing: answer))")
+        } catch {}
+        let after = await first.generationID
+        XCTAssertEqual(after, last, "the local generation is unchanged; only the coordinator could confirm it")
+        await first.close()
+        do {
+            _ = try await first.confirmGeneration()
+            XCTFail("confirmed after close")
+        } catch KafkaClientError.closed {}
+    }
 }
 
 final class AssignmentLog: @unchecked Sendable {

@@ -166,16 +166,47 @@ public final class HistorySink: Service, Sendable {
     /// restart resets generations to 1). After a session timeout and a few heartbeats, a
     /// member whose generation the coordinator still confirms is in the second case and
     /// claims over the old owners.
+    ///
+    /// The confirmation is a Heartbeat round trip (`confirmGeneration`), not the member's
+    /// local state: heartbeats that fail in transport leave the local generation as it was,
+    /// so a member cut off from the coordinator would otherwise claim over live owners.
+    /// While the coordinator cannot be reached it retries every heartbeat interval, until
+    /// it answers, the local assignment changes, or the group closes.
     private func takeOverIfGenerationHolds(_ assignment: GroupAssignment, store: HistoryStore, group: KafkaGroupConsumer) async {
-        try? await Task.sleep(for: configuration.sessionTimeout + configuration.heartbeatInterval * 3)
-        let generation = await group.generationID
-        let member = await group.memberID
-        let current = await group.assignment
-        guard generation == assignment.generationID, member == assignment.memberID,
-              Set(current) == Set(assignment.partitions), ownership.snapshot.generation != generation
-        else { return }
+        do { try await Task.sleep(for: configuration.sessionTimeout + configuration.heartbeatInterval * 3) } catch { return }
+        var warned = false
+        confirming: while true {
+            let generation = await group.generationID
+            let member = await group.memberID
+            let current = await group.assignment
+            guard generation == assignment.generationID, member == assignment.memberID,
+                  Set(current) == Set(assignment.partitions), ownership.snapshot.generation != generation
+            else { return }
+            do {
+                guard let confirmed = try await group.confirmGeneration() else {
+                    logger.info("the coordinator did not confirm the generation; not taking the partitions over", metadata: [
+                        "generation": "\(generation)",
+                    ])
+                    return
+                }
+                guard confirmed.generationID == assignment.generationID, confirmed.memberID == assignment.memberID,
+                      Set(confirmed.partitions) == Set(assignment.partitions), ownership.snapshot.generation != generation
+                else { return }
+                break confirming
+            } catch KafkaClientError.closed {
+                return
+            } catch {
+                if !warned {
+                    logger.warning("cannot confirm the generation with the coordinator; not taking the partitions over until it does", metadata: [
+                        "generation": "\(generation)", "error": "\(error)",
+                    ])
+                    warned = true
+                }
+                do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
+            }
+        }
         logger.notice("the group's generation went back (a new group on a restarted broker?): taking the partitions over", metadata: [
-            "generation": "\(generation)",
+            "generation": "\(assignment.generationID)",
         ])
         await assigned(assignment, store: store, group: nil, overriding: true)
     }

@@ -231,6 +231,32 @@ public actor KafkaGroupConsumer {
 
     // MARK: Membership
 
+    /// Asks the coordinator, with one Heartbeat round trip, whether this member still belongs
+    /// to its current generation. The local `generationID` alone cannot say so: a member cut
+    /// off from its coordinator keeps it until it hears otherwise.
+    ///
+    /// - Returns: the current generation's assignment when the coordinator accepted the
+    ///   heartbeat and no rebalance began meanwhile; nil when it did not (rebalance in
+    ///   progress, unknown member, stale generation: the member then rejoins in the
+    ///   background), or before the first join.
+    /// - Throws: `KafkaClientError.closed` after `close()`; any error reaching the
+    ///   coordinator (nothing is confirmed then).
+    public func confirmGeneration() async throws -> GroupAssignment? {
+        guard !isClosed else { throw KafkaClientError.closed }
+        let generation = generationID
+        let member = memberID
+        guard generation >= 0, !member.isEmpty, !needsRejoin else { return nil }
+        let response = try await sendToCoordinator(HeartbeatRequest(groupID: groupID, generationID: generation, memberID: member, groupInstanceID: nil))
+        let code = KafkaErrorCode(response.errorCode)
+        guard generationID == generation, memberID == member else { return nil } // a rebalance completed meanwhile
+        guard code == .none else {
+            handleMembershipError(code)
+            return nil
+        }
+        guard !needsRejoin, !isClosed else { return nil }
+        return GroupAssignment(generationID: generation, memberID: member, partitions: assignment)
+    }
+
     private func heartbeatLoop() async {
         while !isClosed && !Task.isCancelled {
             if needsRejoin {
