@@ -19,8 +19,19 @@ public actor KafkaConsumer {
         var fetchPosition: Int64?
         var highWatermark: Int64 = -1
         var paused = false
-        /// Bumped by every seek, so a fetch answer for an older position is discarded.
-        var epoch: UInt64 = 0
+        /// Changed by every seek, pause and reset, so a fetch answer for an older position
+        /// is discarded. Drawn from the consumer's `nextEpoch`, never per partition: a
+        /// partition unassigned and assigned again must not reach an epoch that a fetch
+        /// still in flight from its earlier life carries.
+        var epoch: UInt64
+    }
+
+    private var nextEpoch: UInt64 = 0
+
+    /// An epoch no partition state of this consumer has had.
+    private func freshEpoch() -> UInt64 {
+        nextEpoch &+= 1
+        return nextEpoch
     }
 
     /// The cluster client this consumer fetches through; closed by `close()` only when the consumer owns it.
@@ -65,7 +76,7 @@ public actor KafkaConsumer {
     public func assign(_ newAssignment: [TopicPartition]) {
         var next: [TopicPartition: PartitionState] = [:]
         for partition in newAssignment {
-            next[partition] = partitions[partition] ?? PartitionState()
+            next[partition] = partitions[partition] ?? PartitionState(epoch: freshEpoch())
         }
         let removed = Set(partitions.keys).subtracting(next.keys)
         partitions = next
@@ -109,7 +120,7 @@ public actor KafkaConsumer {
         guard var state = partitions[partition] else { return }
         state.position = offset
         state.fetchPosition = offset
-        state.epoch &+= 1
+        state.epoch = freshEpoch()
         partitions[partition] = state
         buffered.removeAll { $0.partition == partition.partition && $0.topic == partition.topic }
     }
@@ -137,7 +148,7 @@ public actor KafkaConsumer {
             guard var state = partitions[partition] else { continue }
             state.paused = true
             state.fetchPosition = state.position
-            state.epoch &+= 1
+            state.epoch = freshEpoch()
             partitions[partition] = state
         }
         let set = Set(paused)
@@ -159,7 +170,25 @@ public actor KafkaConsumer {
     /// range with no reset policy) once each. Retriable trouble (a broker down or
     /// restarting, a leader moving) is not thrown: fetching resumes from the same
     /// positions once the cluster answers, so records come without gaps or duplicates.
+    /// While the cluster is unreachable this waits; `poll(timeout:)` bounds the wait and
+    /// `lastFetchError` says why nothing comes.
     public func poll() async throws -> [ConsumerRecord] {
+        try await poll(until: nil)
+    }
+
+    /// `poll()` waiting at most `timeout`: an empty array when no record came in time
+    /// (as the Java client's `poll(Duration)`); then `lastFetchError` tells a quiet
+    /// topic from an unreachable cluster.
+    public func poll(timeout: TimeAmount) async throws -> [ConsumerRecord] {
+        try await poll(until: .now() + timeout)
+    }
+
+    /// The retriable error that made the latest fetch round fail (a broker unreachable, a
+    /// request timed out, a leader unknown), or nil when the latest round succeeded.
+    /// `poll` does not throw these; long-running readers log them, bounded ones give up on them.
+    public private(set) var lastFetchError: KafkaClientError?
+
+    private func poll(until deadline: NIODeadline?) async throws -> [ConsumerRecord] {
         while true {
             if let error = pendingError {
                 pendingError = nil
@@ -180,7 +209,19 @@ public actor KafkaConsumer {
                 return out
             }
             startFetchIfNeeded()
+            guard let deadline else {
+                await withCheckedContinuation { waiters.append($0) }
+                continue
+            }
+            let remaining = deadline - .now()
+            guard remaining > .zero else { return [] }
+            // Waiters re-check their own state when woken, so an early wake costs one loop.
+            let timer = Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(remaining.nanoseconds))
+                await self?.wakeWaiters()
+            }
             await withCheckedContinuation { waiters.append($0) }
+            timer.cancel()
         }
     }
 
@@ -244,27 +285,43 @@ public actor KafkaConsumer {
                 return all
             }
             var failed = routed.byLeader.isEmpty
-            for (_, result) in results {
+            for (node, result) in results {
                 switch result {
-                case let .success(response): try absorb(response, snapshot: snapshot)
+                case let .success(response):
+                    if let error = try absorb(response, snapshot: snapshot) {
+                        lastFetchError = error
+                        failed = true
+                    }
                 case let .failure(error):
                     if let clientError = error as? KafkaClientError, !clientError.isRetriable { throw error }
+                    lastFetchError = error as? KafkaClientError
+                        ?? .connectionClosed(broker: "node \(node)", reason: "\(error)")
                     failed = true
                 }
             }
+            if routed.byLeader.isEmpty, let first = routed.unroutable.first {
+                lastFetchError = .leaderNotAvailable(topic: first.topic, partition: first.partition)
+            }
             if failed {
-                try await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
+                if !buffered.isEmpty { wakeWaiters() }  // what other leaders sent does not wait out the backoff
+                try await Task.sleep(nanoseconds: retryBackoffNanoseconds)
+            } else {
+                lastFetchError = nil
             }
         } catch is CancellationError {
         } catch let error as KafkaClientError where error.isRetriable {
             // A broker restarting or unreachable, a leader moving: not the caller's problem.
             // Fetch again from the same positions after a backoff and a metadata refresh.
+            lastFetchError = error
             await client.markStale()
-            try? await Task.sleep(nanoseconds: UInt64(configuration.retryBackoff.nanoseconds))
+            try? await Task.sleep(nanoseconds: retryBackoffNanoseconds)
         } catch {
             pendingError = error
         }
     }
+
+    /// `retryBackoff`, but at least 10 ms: a cluster refusing connections at once must not turn the fetch loop into a spin.
+    private var retryBackoffNanoseconds: UInt64 { UInt64(max(configuration.retryBackoff.nanoseconds, 10_000_000)) }
 
     private func makeFetchRequest(_ nodePartitions: [TopicPartition], snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)]) -> FetchRequest {
         var topics: [FetchRequest.FetchTopic] = []
@@ -281,12 +338,17 @@ public actor KafkaConsumer {
             maxBytes: configuration.maxBytes, isolationLevel: 0, sessionID: 0, sessionEpoch: -1, topics: topics)
     }
 
-    private func absorb(_ response: FetchResponse, snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)]) throws {
+    /// Buffers the records of a fetch answer; returns the first retriable partition error
+    /// (those partitions are fetched again after a metadata refresh).
+    private func absorb(_ response: FetchResponse, snapshot: [TopicPartition: (offset: Int64, epoch: UInt64)]) throws -> KafkaClientError? {
         var staleMetadata = false
+        var retriable: KafkaClientError?
         for topic in response.responses {
             for data in topic.partitions {
                 let partition = TopicPartition(topic.topic, data.partitionIndex)
-                guard let asked = snapshot[partition], var state = partitions[partition], state.epoch == asked.epoch, !state.paused else { continue }
+                // An answer counts only for the position it was asked for.
+                guard let asked = snapshot[partition], var state = partitions[partition], state.epoch == asked.epoch,
+                      state.fetchPosition == asked.offset, !state.paused else { continue }
                 let code = KafkaErrorCode(data.errorCode)
                 if code == .offsetOutOfRange {
                     guard configuration.autoOffsetReset != .none else {
@@ -294,12 +356,16 @@ public actor KafkaConsumer {
                     }
                     state.position = nil
                     state.fetchPosition = nil
-                    state.epoch &+= 1
+                    state.epoch = freshEpoch()
                     partitions[partition] = state
                     continue
                 }
                 guard code == .none else {
-                    if code.invalidatesMetadata || code.isRetriable { staleMetadata = true; continue }
+                    if code.invalidatesMetadata || code.isRetriable {
+                        staleMetadata = true
+                        if retriable == nil { retriable = .broker(code, context: "fetch \(partition)") }
+                        continue
+                    }
                     throw KafkaClientError.broker(code, context: "fetch \(partition)")
                 }
                 state.highWatermark = data.highWatermark
@@ -311,6 +377,7 @@ public actor KafkaConsumer {
             }
         }
         if staleMetadata { Task { await client.markStale() } }
+        return retriable
     }
 
     /// Partitions without a position start per `autoOffsetReset`.

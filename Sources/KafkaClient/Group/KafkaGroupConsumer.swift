@@ -144,6 +144,11 @@ public actor KafkaGroupConsumer {
         try await consumer.poll()
     }
 
+    /// The wrapped consumer's `poll(timeout:)`: an empty array when no record came within `timeout`.
+    public func poll(timeout: TimeAmount) async throws -> [ConsumerRecord] {
+        try await consumer.poll(timeout: timeout)
+    }
+
     // MARK: Offsets
 
     /// Commits offsets (the next offset to read, per partition): by default the consumer's
