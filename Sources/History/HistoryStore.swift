@@ -84,26 +84,41 @@ public final class HistoryStore: Sendable {
     /// one transaction.
     /// - Throws: `HistoryError.fenced` when a partition is owned at a higher generation;
     ///   then no partition is claimed.
-    /// - Parameter overridingNewerGenerations: claim even where a higher generation is
-    ///   stored. Only for a member whose generation the coordinator still confirms: the
-    ///   group was recreated (a broker restart resets generations), and the stored owners
-    ///   belong to its previous life. Every other writer is fenced all the same.
+    /// - Parameter replacing: stored owner generations this claim may replace although they
+    ///   are higher than `generation` (a compare-and-set). Only for a member whose
+    ///   generation the coordinator still confirms: the group was recreated (a broker
+    ///   restart resets generations), and the owners stored at those generations belong to
+    ///   its previous life. A row that changed since the caller read it (another member
+    ///   claimed it meanwhile) fences this claim like any other.
     public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
-                      overridingNewerGenerations: Bool = false) throws -> [TopicPartition: Int64?] {
+                      replacing: [TopicPartition: Int32] = [:]) throws -> [TopicPartition: Int64?] {
         try pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, replacing: replacing)
         }
     }
 
-    /// `claim(partitions:owner:generation:overridingNewerGenerations:)` without blocking the calling task's thread.
+    /// `claim(partitions:owner:generation:replacing:)` without blocking the calling task's thread.
     public func claim(partitions: [TopicPartition], owner: String, generation: Int32,
-                      overridingNewerGenerations: Bool = false) async throws -> [TopicPartition: Int64?] {
+                      replacing: [TopicPartition: Int32] = [:]) async throws -> [TopicPartition: Int64?] {
         try await pool.writeWithoutTransaction { db in
-            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, force: overridingNewerGenerations)
+            try Self.claim(db, partitions: partitions, owner: owner, generation: generation, replacing: replacing)
         }
     }
 
-    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32, force: Bool) throws -> [TopicPartition: Int64?] {
+    /// The stored owner generation of each partition that has one.
+    public func ownerGenerations(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int32] {
+        try await pool.read { db in
+            var generations: [TopicPartition: Int32] = [:]
+            let read = try db.cachedStatement(sql: "SELECT generation FROM partition_owners WHERE topic = ? AND partition = ?")
+            for tp in partitions {
+                if let stored = try Int32.fetchOne(read, arguments: [tp.topic, tp.partition]) { generations[tp] = stored }
+            }
+            return generations
+        }
+    }
+
+    private static func claim(_ db: Database, partitions: [TopicPartition], owner: String, generation: Int32,
+                              replacing: [TopicPartition: Int32]) throws -> [TopicPartition: Int64?] {
         var offsets: [TopicPartition: Int64?] = [:]
         try db.inTransaction(.immediate) {
             let readOwner = try db.cachedStatement(sql: "SELECT generation FROM partition_owners WHERE topic = ? AND partition = ?")
@@ -113,7 +128,8 @@ public final class HistoryStore: Sendable {
                 """)
             let readOffset = try db.cachedStatement(sql: "SELECT next_offset FROM sink_offsets WHERE topic = ? AND partition = ?")
             for tp in partitions {
-                if !force, let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation {
+                if let stored = try Int32.fetchOne(readOwner, arguments: [tp.topic, tp.partition]), stored > generation,
+                   stored != replacing[tp] {
                     throw HistoryError.fenced(topic: tp.topic, partition: tp.partition)
                 }
                 try upsertOwner.execute(arguments: [tp.topic, tp.partition, owner, generation])

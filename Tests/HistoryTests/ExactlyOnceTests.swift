@@ -90,6 +90,55 @@ final class ExactlyOnceTests: XCTestCase {
         XCTAssertEqual(try store.nextOffset(p0), 100)
     }
 
+    /// A takeover after the group was recreated (generations back at 1) replaces only the
+    /// owners it saw as stale: a row another member claimed since fences it (compare-and-set).
+    func testTakeoverReplacesOnlyTheStaleOwnersItSaw() async throws {
+        let store = try HistoryStore(path: try temporaryDatabasePath())
+        let p0 = TopicPartition(topic: "prices", partition: 0)
+        let p1 = TopicPartition(topic: "prices", partition: 1)
+        func claim(_ partitions: [TopicPartition], _ owner: String, _ generation: Int32,
+                   replacing: [TopicPartition: Int32] = [:]) async -> Result<[TopicPartition: Int64?], HistoryError> {
+            do {
+                return .success(try await store.claim(partitions: partitions, owner: owner, generation: generation, replacing: replacing))
+            } catch {
+                return .failure(error as! HistoryError)
+            }
+        }
+        _ = try await claim([p0, p1], "before-restart", 57).get()
+
+        let plain = await claim([p0], "a", 2)
+        XCTAssertEqual(plain, .failure(.fenced(topic: "prices", partition: 0)), "a plain claim is fenced by 57")
+        let seen = try await store.ownerGenerations([p0, p1])
+        XCTAssertEqual(seen, [p0: 57, p1: 57])
+
+        // Meanwhile member b takes p1 over (the same way) at generation 3.
+        _ = try await claim([p1], "b", 3, replacing: [p1: 57]).get()
+        // a's takeover of both, decided on what it saw, must not replace b's row.
+        let both = await claim([p0, p1], "a", 2, replacing: seen)
+        XCTAssertEqual(both, .failure(.fenced(topic: "prices", partition: 1)))
+        let afterFailedTakeover = try await store.ownerGenerations([p0, p1])
+        XCTAssertEqual(afterFailedTakeover, [p0: 57, p1: 3], "a fenced claim claims nothing")
+
+        // The takeover of p0 alone, whose row is still the stale one, succeeds.
+        let resumed = try await claim([p0], "a", 2, replacing: [p0: 57]).get()
+        XCTAssertEqual(resumed.count, 1)
+        XCTAssertEqual(resumed[p0], .some(nil), "nothing stored for p0 yet")
+        let afterTakeover = try await store.ownerGenerations([p0, p1])
+        XCTAssertEqual(afterTakeover, [p0: 2, p1: 3])
+        var factory = RecordFactory(symbolCount: 2, partitions: 2)
+        let records = factory.records(10)
+        do {
+            _ = try await store.write(quotes: records, owner: "before-restart", generation: 57)
+            XCTFail("the old owner is fenced")
+        } catch {
+            XCTAssertEqual(error as? HistoryError, .fenced(topic: "prices", partition: 0))
+        }
+        let writtenByA = try await store.write(quotes: records.filter { $0.partition == 0 }, owner: "a", generation: 2)
+        let writtenByB = try await store.write(quotes: records.filter { $0.partition == 1 }, owner: "b", generation: 3)
+        XCTAssertEqual(writtenByA.written, 5)
+        XCTAssertEqual(writtenByB.written, 5)
+    }
+
     func testUnclaimedPartitionIsFenced() throws {
         let store = try HistoryStore(path: try temporaryDatabasePath())
         var factory = RecordFactory(symbolCount: 1, partitions: 1)

@@ -13,6 +13,24 @@ extension HistorySink {
         var polledRecords = 0
 
         var isEmpty: Bool { records.isEmpty && advancing.isEmpty }
+
+        /// What the write loop does with records polled at `polledVersion` of the claims.
+        enum Admission: Equatable {
+            /// The claims moved after the poll: the records are stale (the poll loop re-seeks
+            /// and reads them again), and so is the batch.
+            case dropBoth
+            /// The batch holds records of an older version (re-read from the new positions):
+            /// it goes; the polled records start a new batch.
+            case replaceBatch
+            /// Same version: the records join the batch.
+            case append
+        }
+
+        func admission(ofPolledVersion polledVersion: UInt64, current: UInt64) -> Admission {
+            if polledVersion != current { return .dropBoth }
+            if polledRecords > 0 && version != polledVersion { return .replaceBatch }
+            return .append
+        }
     }
 
     /// Takes polled records, batches them and writes each batch in one transaction, until
@@ -23,12 +41,16 @@ extension HistorySink {
             let timeout = batch.deadline.map { max(.zero, $0 - ContinuousClock.now) }
             let polled = await handoff.take(timeout: timeout)
             if let polled {
-                let current = ownership.version
-                if polled.version != current || (batch.polledRecords > 0 && batch.version != polled.version) {
-                    // Positions moved under these records: drop them; the poll loop re-seeks
-                    // to SQLite's offsets.
+                switch batch.admission(ofPolledVersion: polled.version, current: ownership.version) {
+                case .dropBoth:
                     batch = PendingBatch()
                     continue
+                case .replaceBatch:
+                    // Never drop these records with the stale batch: they are the first ones
+                    // from the positions just sought, and nothing would read them again.
+                    batch = PendingBatch()
+                case .append:
+                    break
                 }
                 if batch.polledRecords == 0 {
                     batch.version = polled.version

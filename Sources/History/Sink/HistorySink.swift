@@ -134,12 +134,26 @@ public final class HistorySink: Service, Sendable {
 
     // MARK: Rebalances (called from the group's task)
 
+    /// A takeover's claim: the stored generations it may replace, and the ownership version
+    /// it was decided at (a newer assignment installed meanwhile wins).
+    private struct Takeover {
+        var replacing: [TopicPartition: Int32]
+        var ownershipVersion: UInt64
+    }
+
     private func assigned(_ assignment: GroupAssignment, store: HistoryStore, group: KafkaGroupConsumer?,
-                          overriding: Bool = false) async {
+                          takeover: Takeover? = nil) async {
+        let overriding = takeover != nil
         do {
             let offsets = try await store.claim(partitions: assignment.partitions, owner: assignment.memberID,
-                                                generation: assignment.generationID, overridingNewerGenerations: overriding)
-            ownership.install(owner: assignment.memberID, generation: assignment.generationID, partitions: assignment.partitions)
+                                                generation: assignment.generationID, replacing: takeover?.replacing ?? [:])
+            guard ownership.install(owner: assignment.memberID, generation: assignment.generationID,
+                                    partitions: assignment.partitions, ifVersion: takeover?.ownershipVersion) else {
+                logger.info("a newer assignment arrived during the takeover; keeping it", metadata: [
+                    "generation": "\(assignment.generationID)",
+                ])
+                return
+            }
             counters.withLock {
                 $0.assignments += 1
                 $0.partitions = assignment.partitions.count
@@ -150,7 +164,8 @@ public final class HistorySink: Service, Sendable {
                 "resume": "\(resume.joined(separator: " "))",
             ])
         } catch {
-            ownership.clear()
+            // A failed takeover leaves alone the claims a rebalance installed meanwhile.
+            guard ownership.clear(ifVersion: takeover?.ownershipVersion) else { return }
             counters.withLock { $0.partitions = 0 }
             logger.warning("could not claim partitions; waiting for the next rebalance", metadata: [
                 "generation": "\(assignment.generationID)", "error": "\(error)",
@@ -174,6 +189,17 @@ public final class HistorySink: Service, Sendable {
     /// it answers, the local assignment changes, or the group closes.
     private func takeOverIfGenerationHolds(_ assignment: GroupAssignment, store: HistoryStore, group: KafkaGroupConsumer) async {
         do { try await Task.sleep(for: configuration.sessionTimeout + configuration.heartbeatInterval * 3) } catch { return }
+        // What the takeover may replace: the owners stored now, each at a generation above
+        // ours. Read before the coordinator confirms ours; a row that changes after this
+        // (another member's claim) fences the takeover's claim (compare-and-set).
+        let stale: [TopicPartition: Int32]
+        do {
+            stale = try await store.ownerGenerations(assignment.partitions).filter { $0.value > assignment.generationID }
+        } catch {
+            logger.warning("cannot read the stored owners; not taking the partitions over", metadata: ["error": "\(error)"])
+            return
+        }
+        let versionBefore = ownership.version
         var warned = false
         confirming: while true {
             let generation = await group.generationID
@@ -208,7 +234,8 @@ public final class HistorySink: Service, Sendable {
         logger.notice("the group's generation went back (a new group on a restarted broker?): taking the partitions over", metadata: [
             "generation": "\(assignment.generationID)",
         ])
-        await assigned(assignment, store: store, group: nil, overriding: true)
+        guard ownership.version == versionBefore else { return }  // a rebalance's claims came meanwhile
+        await assigned(assignment, store: store, group: nil, takeover: Takeover(replacing: stale, ownershipVersion: versionBefore))
     }
 
     private func revoked(_ partitions: [TopicPartition]) {

@@ -22,21 +22,30 @@ final class SinkOwnership: Sendable {
     var snapshot: Claims { state.withLock { $0 } }
     var version: UInt64 { state.withLock { $0.version } }
 
-    /// Installs the claims of a new generation; call after the consumer was sought.
-    func install(owner: String, generation: Int32, partitions: [TopicPartition]) {
+    /// Installs the claims of a new generation. With `ifVersion`, only when the claims are
+    /// still at that version (a takeover decided on them must not replace claims a
+    /// rebalance installed meanwhile). Returns whether it installed.
+    @discardableResult
+    func install(owner: String, generation: Int32, partitions: [TopicPartition], ifVersion expected: UInt64? = nil) -> Bool {
         state.withLock {
+            if let expected, $0.version != expected { return false }
             $0.owner = owner
             $0.generation = generation
             $0.partitions = Set(partitions)
             $0.version &+= 1
+            return true
         }
     }
 
-    /// Drops every claim (partitions revoked, or a claim failed).
-    func clear() {
+    /// Drops every claim (partitions revoked, or a claim failed); with `ifVersion`, only
+    /// when the claims are still at that version. Returns whether it cleared.
+    @discardableResult
+    func clear(ifVersion expected: UInt64? = nil) -> Bool {
         state.withLock {
+            if let expected, $0.version != expected { return false }
             $0.partitions = []
             $0.version &+= 1
+            return true
         }
     }
 
