@@ -31,10 +31,31 @@ struct KafkaQuoteFeed: Sendable {
         logger.info("gateway feed reading", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
         var skipped = 0
         var skippedReported = 0
+        var unreachableSince: ContinuousClock.Instant?
+        var unreachableReported: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
-                let records = try await consumer.poll()
-                guard !records.isEmpty else { continue }
+                let records = try await consumer.poll(timeout: .seconds(5))
+                guard !records.isEmpty else {
+                    // A quiet topic or a cluster out of reach: the consumer retries on its own;
+                    // say so (every 30 s at most) while it lasts.
+                    if let error = await consumer.lastFetchError {
+                        let now = ContinuousClock.now
+                        if unreachableSince == nil { unreachableSince = now }
+                        if unreachableReported.map({ now - $0 >= .seconds(30) }) ?? true {
+                            unreachableReported = now
+                            logger.warning("gateway feed cannot fetch; retrying", metadata: [
+                                "topic": "\(topic)", "error": "\(error)",
+                                "since": "\(now - unreachableSince!)"])
+                        }
+                    }
+                    continue
+                }
+                if unreachableSince != nil {
+                    logger.info("gateway feed fetching again", metadata: ["topic": "\(topic)"])
+                    unreachableSince = nil
+                    unreachableReported = nil
+                }
                 var quotes: [(symbol: String, partition: Int32, offset: Int64, value: [UInt8])] = []
                 quotes.reserveCapacity(records.count)
                 for record in records {
@@ -79,29 +100,47 @@ struct KafkaLatestQuotes: LatestQuotesSource {
     let client: KafkaClusterClient
     let topic: String
 
+    /// How long reading the snapshot may take before it gives up with what it has.
+    var timeout: Duration = .seconds(10)
+
     func latestQuotes() async throws -> [LatestQuote] {
         guard let count = try? await client.metadata(for: [topic]).partitionCount(of: topic), count > 0 else { return [] }
         let partitions = (0..<Int32(count)).map { TopicPartition(topic, $0) }
         let ends = try await client.listOffsets(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaClusterClient.latestTimestamp) }))
         let consumer = KafkaConsumer(client: client)
-        defer { Task { await consumer.close() } }
         let wanted = partitions.filter { (ends[$0] ?? 0) > 0 }
         await consumer.assign(wanted)
-        for partition in wanted { try await consumer.seek(partition, to: .beginning) }
         var latest: [String: LatestQuote] = [:]
-        var remaining = Set(wanted)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !remaining.isEmpty && ContinuousClock.now < deadline {
-            for record in try await consumer.poll() {
-                if let key = record.key, let value = record.value {
-                    let symbol = String(buffer: key)
-                    latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: nil,
-                                                 value: Array(value.readableBytesView))
+        do {
+            for partition in wanted { try await consumer.seek(partition, to: .beginning) }
+            var remaining = Set(wanted)
+            let deadline = ContinuousClock.now + timeout
+            // Each poll waits only until the deadline: a broker gone mid-read ends the read, not the gateway.
+            while !remaining.isEmpty, case let left = deadline - ContinuousClock.now, left > .zero {
+                for record in try await consumer.poll(timeout: TimeAmount(left)) {
+                    // Checked as the live feed checks: the snapshot goes to browsers unchanged too.
+                    if let symbol = KafkaQuoteFeed.quoteSymbol(key: record.key, value: record.value), let value = record.value {
+                        latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: nil,
+                                                     value: Array(value.readableBytesView))
+                    }
+                    if record.offset + 1 >= ends[record.topicPartition] ?? 0 { remaining.remove(record.topicPartition) }
                 }
-                if record.offset + 1 >= ends[record.topicPartition] ?? 0 { remaining.remove(record.topicPartition) }
             }
+        } catch {
+            await consumer.close()
+            throw error
         }
+        await consumer.close()
         return Array(latest.values)
+    }
+}
+
+extension TimeAmount {
+    /// A Swift `Duration` as a NIO time amount (nanosecond precision, saturating).
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self = .nanoseconds(overflow ? .max : scaled &+ attoseconds / 1_000_000_000)
     }
 }
 
@@ -115,6 +154,8 @@ struct KafkaLogReader: QuoteLogReader {
     let client: KafkaClusterClient
     let topic: String
     var maxWait: TimeAmount = .milliseconds(10)
+    /// How long one read may take; past it the read throws (the fetch error when there was one).
+    var timeout: Duration = .seconds(10)
 
     func read(partition: Int32, fromOffset: Int64, symbols: Set<String>, limit: Int) async throws -> LogReadResult {
         let topicPartition = TopicPartition(topic, partition)
@@ -131,17 +172,29 @@ struct KafkaLogReader: QuoteLogReader {
         await consumer.seek([topicPartition: fromOffset])
         var found: [LogRecord] = []
         var position = fromOffset
-        while found.count < limit && position < end {
-            let records = try await consumer.poll()
-            for record in records where record.offset >= fromOffset {
-                position = record.offset + 1
-                guard let key = record.key, let value = record.value else { continue }
-                let symbol = String(buffer: key)
-                if symbols.isEmpty || symbols.contains(symbol) {
-                    found.append(LogRecord(offset: record.offset, symbol: symbol, value: Array(value.readableBytesView)))
-                    if found.count == limit { break }
+        do {
+            let deadline = ContinuousClock.now + timeout
+            while found.count < limit && position < end {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    // The range was in the log when asked: only a broker out of reach keeps it from coming.
+                    throw await consumer.lastFetchError ?? KafkaClientError.requestTimedOut(
+                        broker: "\(topicPartition)", api: .fetch, timeoutMs: timeout.components.seconds * 1000)
+                }
+                let records = try await consumer.poll(timeout: TimeAmount(left))
+                for record in records where record.offset >= fromOffset {
+                    position = record.offset + 1
+                    guard let key = record.key, let value = record.value else { continue }
+                    let symbol = String(buffer: key)
+                    if symbols.isEmpty || symbols.contains(symbol) {
+                        found.append(LogRecord(offset: record.offset, symbol: symbol, value: Array(value.readableBytesView)))
+                        if found.count == limit { break }
+                    }
                 }
             }
+        } catch {
+            await consumer.close()
+            throw error
         }
         await consumer.close()
         return .records(found)
