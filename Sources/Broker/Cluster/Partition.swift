@@ -111,7 +111,7 @@ final class Partition: @unchecked Sendable {
     /// True when there is unflushed data and `interval` ms passed since the last flush.
     func flushIsDue(now: Int64, interval: Int64) -> Bool {
         lock.withLock {
-            guard log.logEndOffset > log.flushedOffset, now - lastFlushAt >= interval else { return false }
+            guard !log.isClosed, log.logEndOffset > log.flushedOffset, now - lastFlushAt >= interval else { return false }
             lastFlushAt = now
             return true
         }

@@ -96,12 +96,14 @@ final class LogFile: @unchecked Sendable {
     }
 
     func sync() throws(LogIOError) {
-        guard fsync(descriptor) == 0 else { throw LogIOError(operation: "fsync", path: path, errno: errno) }
+        try FileSystem.fsyncRetryingInterrupts(descriptor, path: path)
     }
 
     /// A second descriptor of the same open file, for an fsync that runs outside the
     /// partition's lock: the original may be closed meanwhile (a roll, retention).
     func duplicateForSync() throws(LogIOError) -> SyncDescriptor {
+        // A closed descriptor's number may belong to another file by now: never dup it.
+        guard !closed else { throw LogIOError(operation: "dup", path: path, errno: EBADF) }
         let copy = dup(descriptor)
         guard copy >= 0 else { throw LogIOError(operation: "dup", path: path, errno: errno) }
         return SyncDescriptor(descriptor: copy, path: path)
@@ -126,13 +128,22 @@ struct SyncDescriptor: Sendable {
 
     func syncAndClose() throws(LogIOError) {
         defer { close() }
-        guard fsync(descriptor) == 0 else { throw LogIOError(operation: "fsync", path: path, errno: errno) }
+        try FileSystem.fsyncRetryingInterrupts(descriptor, path: path)
     }
 
     func close() { _ = Glibc.close(descriptor) }
 }
 
 enum FileSystem {
+    /// fsync, again when a signal interrupted it.
+    static func fsyncRetryingInterrupts(_ descriptor: Int32, path: String) throws(LogIOError) {
+        while fsync(descriptor) != 0 {
+            let failure = errno
+            if failure == EINTR { continue }
+            throw LogIOError(operation: "fsync", path: path, errno: failure)
+        }
+    }
+
     static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

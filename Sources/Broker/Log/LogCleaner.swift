@@ -34,7 +34,7 @@ extension PartitionLog {
     /// since the last pass (or always, with `force`). Nil when there was nothing to do.
     @discardableResult
     public func compact(now: Int64, force: Bool = false) throws -> CompactionResult? {
-        guard config.cleanupPolicy.contains(.compact) else { return nil }
+        guard !isClosed, config.cleanupPolicy.contains(.compact) else { return nil }
         let closed = closedSegments
         guard !closed.isEmpty else { return nil }
         let cleanedOffset = cleanedUpTo

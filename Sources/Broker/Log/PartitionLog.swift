@@ -58,8 +58,15 @@ public final class PartitionLog {
     /// Idempotent producers' sequence state.
     private(set) var producers = ProducerStateTable()
 
+    /// Set by `close()` and `delete()`: from then on appends fail with a storage error and
+    /// flushes, retention and compaction do nothing. A request that picked up the
+    /// partition just before DeleteTopics removed it gets an error, not a crash.
+    public private(set) var isClosed = false
+    /// The log end when `delete()` removed the segments.
+    private var endOffsetWhenDeleted: Int64 = 0
+
     /// The offset the next record will get: the high watermark of a single-replica partition.
-    public var logEndOffset: Int64 { segments.last!.nextOffset }
+    public var logEndOffset: Int64 { segments.last?.nextOffset ?? endOffsetWhenDeleted }
     public var sizeInBytes: Int { segments.reduce(0) { $0 + $1.size } }
     public var segmentCount: Int { segments.count }
     public var segmentBaseOffsets: [Int64] { segments.map(\.baseOffset) }
@@ -129,6 +136,7 @@ public final class PartitionLog {
     /// offsets assigned from the log end. Either every batch is appended or none is.
     /// `now` is wall-clock milliseconds (LogAppendTime and `segment.ms`).
     public func append(_ records: ByteBuffer, now: Int64) throws(AppendError) -> AppendResult {
+        guard !isClosed else { throw .storage("\(directory) is closed (topic deleted or broker stopping)") }
         let headers = try Self.validate(records, maxMessageBytes: config.maxMessageBytes,
                                         requireKeys: config.cleanupPolicy.contains(.compact))
         // Idempotent producers: check every batch against the state the earlier ones leave.
@@ -239,7 +247,7 @@ public final class PartitionLog {
     /// Starts a new segment at the log end; the old one is flushed so that recovery
     /// never has to look at it again.
     public func roll() throws {
-        let active = segments.last!
+        guard !isClosed, let active = segments.last else { return }
         try active.flush()
         segments.append(try LogSegment(directory: directory, baseOffset: active.nextOffset,
                                        indexIntervalBytes: config.indexIntervalBytes, recover: true))
@@ -329,7 +337,7 @@ public final class PartitionLog {
     /// Returns the number of segments deleted.
     @discardableResult
     public func applyRetention(now: Int64) throws -> Int {
-        guard config.cleanupPolicy.contains(.delete) else { return 0 }
+        guard !isClosed, config.cleanupPolicy.contains(.delete) else { return 0 }
         var deleted = 0
         var excess = config.retentionBytes >= 0 ? Int64(sizeInBytes) - config.retentionBytes : 0
         while segments.count > 1 {
@@ -351,6 +359,7 @@ public final class PartitionLog {
     /// DeleteRecords: everything before `offset` becomes unreadable; whole segments below
     /// it are removed. Returns the new log start offset.
     public func deleteRecords(before offset: Int64) throws(ReadError) -> Int64 {
+        guard !isClosed else { throw .storage("\(directory) is closed (topic deleted or broker stopping)") }
         let end = logEndOffset
         guard offset >= 0, offset <= end else {
             throw .offsetOutOfRange(logStartOffset: logStartOffset, logEndOffset: end)
@@ -404,8 +413,8 @@ public final class PartitionLog {
     @discardableResult
     public func flush() throws -> Int64 {
         let target = logEndOffset
-        guard target > flushedOffset else { return flushedOffset }
-        try segments.last!.flush()
+        guard !isClosed, let active = segments.last, target > flushedOffset else { return flushedOffset }
+        try active.flush()
         flushedOffset = target
         flushCount += 1
         return target
@@ -431,8 +440,8 @@ public final class PartitionLog {
     /// First half of a flush whose fsyncs run without the lock; nil when all is durable.
     func beginFlush() throws -> PendingFlush? {
         let target = logEndOffset
-        guard target > flushedOffset else { return nil }
-        return PendingFlush(target: target, descriptors: try segments.last!.syncDescriptors())
+        guard !isClosed, let active = segments.last, target > flushedOffset else { return nil }
+        return PendingFlush(target: target, descriptors: try active.syncDescriptors())
     }
 
     /// Second half: `pending`'s fsyncs succeeded. Returns the offset now durable.
@@ -443,13 +452,17 @@ public final class PartitionLog {
     }
 
     public func close() {
+        guard !isClosed else { return }
         _ = try? flush()
         try? writeProducerSnapshot()
         for segment in segments { segment.close() }
+        isClosed = true
     }
 
     /// Closes and removes every file of the partition.
     public func delete() throws {
+        endOffsetWhenDeleted = logEndOffset
+        isClosed = true
         for segment in segments { segment.close() }
         segments.removeAll()
         cache.removeAll()
