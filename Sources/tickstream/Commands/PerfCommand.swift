@@ -54,20 +54,26 @@ struct ProducePerfCommand: AsyncParsableCommand {
         configuration.linger = .milliseconds(Int64(lingerMs))
         configuration.batchSize = batchSize
         let client = try KafkaClusterClient(bootstrap: bootstrap)
-        try await KafkaAdmin(client: client).createTopics([NewTopic(name: topic, partitions: partitions)], ignoreExisting: true)
         let producer = KafkaProducer(client: client, configuration: configuration)
-
-        let keyBuffers = (0..<keys).map { ByteBuffer(string: "SYM" + String(format: "%05d", $0)) }
-        let value = ByteBuffer(repeating: UInt8(ascii: "x"), count: recordSize - 8)
         let tally = ProduceTally()
-        let start = ContinuousClock.now
-        for index in 0..<count {
-            try await producer.send(topic: topic, key: keyBuffers[index % keys], value: value) { result in
-                tally.record(result)
+        let elapsed: Duration
+        do {
+            try await KafkaAdmin(client: client).createTopics([NewTopic(name: topic, partitions: partitions)], ignoreExisting: true)
+            let keyBuffers = (0..<keys).map { ByteBuffer(string: "SYM" + String(format: "%05d", $0)) }
+            let value = ByteBuffer(repeating: UInt8(ascii: "x"), count: recordSize - 8)
+            let start = ContinuousClock.now
+            for index in 0..<count {
+                try await producer.send(topic: topic, key: keyBuffers[index % keys], value: value) { result in
+                    tally.record(result)
+                }
             }
+            await producer.flush()
+            elapsed = ContinuousClock.now - start
+        } catch {
+            await producer.close()
+            await client.close()
+            throw error
         }
-        await producer.flush()
-        let elapsed = ContinuousClock.now - start
         await producer.close()
         await client.close()
 
