@@ -53,15 +53,9 @@ final class MetadataRefreshTests: XCTestCase {
     }
 
     func testProducerAndConsumerCarryOnAcrossBrokerRestart() async throws {
-        let directory = NSTemporaryDirectory() + "/tickstream-client-restart-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var brokerConfiguration = BrokerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory)
-        brokerConfiguration.groupInitialRebalanceDelayMs = 0
-        var logger = Logger(label: "client-tests.broker")
-        logger.logLevel = .warning
-        var broker = try await KafkaBroker.start(configuration: brokerConfiguration, logger: logger)
-        brokerConfiguration.port = broker.port
-        let bootstrap = "127.0.0.1:\(broker.port)"
+        var broker = try await RestartableBroker.start(name: "client-restart")
+        defer { broker.removeData() }
+        let bootstrap = broker.bootstrap
 
         let client = try KafkaClusterClient(bootstrap: bootstrap)
         try await KafkaAdmin(client: client).createTopics([NewTopic(name: "restart", partitions: 2)])
@@ -100,8 +94,8 @@ final class MetadataRefreshTests: XCTestCase {
             try await producer.send(topic: "restart", key: bytes("k\(index % 5)"), value: bytes("\(index)")) { results.add(index, $0) }
         }
         try await Task.sleep(nanoseconds: 1_000_000_000)
-        broker = try await KafkaBroker.start(configuration: brokerConfiguration, logger: logger)
-        XCTAssertEqual(broker.port, brokerConfiguration.port)
+        try await broker.restart()
+        XCTAssertEqual(broker.broker.port, broker.port)
         await producer.flush()
         let later = try await producer.send(topic: "restart", key: bytes("k0"), value: bytes("200"))
 

@@ -2,7 +2,6 @@ import Broker
 import Foundation
 import KafkaClient
 import KafkaProtocol
-import Logging
 import NIOCore
 import NIOPosix
 import XCTest
@@ -51,14 +50,9 @@ final class PollTimeoutTests: XCTestCase {
     }
 
     func testPollWithTimeoutReportsTheFetchErrorWhileTheBrokerIsGoneAndClearsItWhenItIsBack() async throws {
-        let directory = NSTemporaryDirectory() + "/tickstream-poll-timeout-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var brokerConfiguration = BrokerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory)
-        var logger = Logger(label: "client-tests.broker")
-        logger.logLevel = .critical
-        var broker = try await KafkaBroker.start(configuration: brokerConfiguration, logger: logger)
-        brokerConfiguration.port = broker.port
-        let bootstrap = "127.0.0.1:\(broker.port)"
+        var broker = try await RestartableBroker.start(name: "poll-timeout", logLevel: .critical)
+        defer { broker.removeData() }
+        let bootstrap = broker.bootstrap
 
         let client = try KafkaClusterClient(bootstrap: bootstrap)
         try await KafkaAdmin(client: client).createTopics([NewTopic(name: "gone", partitions: 1)])
@@ -86,8 +80,8 @@ final class PollTimeoutTests: XCTestCase {
         let reported = try XCTUnwrap(fetchError, "the consumer says why nothing comes")
         XCTAssertTrue(reported.isRetriable, "\(reported)")
 
-        broker = try await KafkaBroker.start(configuration: brokerConfiguration, logger: logger)
-        XCTAssertEqual(broker.port, brokerConfiguration.port)
+        try await broker.restart()
+        XCTAssertEqual(broker.broker.port, broker.port)
         _ = try await producer.send(topic: "gone", key: bytes("k"), value: bytes("after"))
         var later: [ConsumerRecord] = []
         for _ in 0..<60 where later.isEmpty { later = try await consumer.poll(timeout: .seconds(1)) }

@@ -136,3 +136,39 @@ private final class GlueHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+/// A broker on an ephemeral loopback port that can be stopped and started again on the
+/// same port and data directory (a broker restart as clients see it).
+struct RestartableBroker {
+    private(set) var broker: KafkaBroker
+    private var configuration: BrokerConfiguration
+    private let logger: Logger
+    var port: Int { configuration.port }
+    var bootstrap: String { "127.0.0.1:\(configuration.port)" }
+
+    static func start(name: String, logLevel: Logger.Level = .warning) async throws -> RestartableBroker {
+        let directory = NSTemporaryDirectory() + "/tickstream-\(name)-\(UUID().uuidString)"
+        var configuration = BrokerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory)
+        configuration.groupInitialRebalanceDelayMs = 0
+        var logger = Logger(label: "client-tests.broker")
+        logger.logLevel = logLevel
+        let broker = try await KafkaBroker.start(configuration: configuration, logger: logger)
+        configuration.port = broker.port
+        return RestartableBroker(broker: broker, configuration: configuration, logger: logger)
+    }
+
+    /// Stops the broker; its data stays for `restart()`.
+    func shutdown() async throws {
+        try await broker.shutdown()
+    }
+
+    /// Starts the broker again on the same port and data directory.
+    mutating func restart() async throws {
+        broker = try await KafkaBroker.start(configuration: configuration, logger: logger)
+    }
+
+    /// Removes the data directory (after the last shutdown).
+    func removeData() {
+        try? FileManager.default.removeItem(atPath: configuration.dataDirectory)
+    }
+}

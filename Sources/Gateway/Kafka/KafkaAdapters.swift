@@ -101,7 +101,7 @@ struct KafkaLatestQuotes: LatestQuotesSource {
     let topic: String
 
     /// How long reading the snapshot may take before it gives up with what it has.
-    var timeout: Duration = .seconds(10)
+    var timeout: TimeAmount = .seconds(10)
 
     func latestQuotes() async throws -> [LatestQuote] {
         guard let count = try? await client.metadata(for: [topic]).partitionCount(of: topic), count > 0 else { return [] }
@@ -114,10 +114,10 @@ struct KafkaLatestQuotes: LatestQuotesSource {
         do {
             for partition in wanted { try await consumer.seek(partition, to: .beginning) }
             var remaining = Set(wanted)
-            let deadline = ContinuousClock.now + timeout
+            let deadline = NIODeadline.now() + timeout
             // Each poll waits only until the deadline: a broker gone mid-read ends the read, not the gateway.
-            while !remaining.isEmpty, case let left = deadline - ContinuousClock.now, left > .zero {
-                for record in try await consumer.poll(timeout: TimeAmount(left)) {
+            while !remaining.isEmpty, case let left = deadline - .now(), left > .zero {
+                for record in try await consumer.poll(timeout: left) {
                     // Checked as the live feed checks: the snapshot goes to browsers unchanged too.
                     if let symbol = KafkaQuoteFeed.quoteSymbol(key: record.key, value: record.value), let value = record.value {
                         latest[symbol] = LatestQuote(symbol: symbol, partition: record.partition, offset: nil,
@@ -135,15 +135,6 @@ struct KafkaLatestQuotes: LatestQuotesSource {
     }
 }
 
-extension TimeAmount {
-    /// A Swift `Duration` as a NIO time amount (nanosecond precision, saturating).
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        self = .nanoseconds(overflow ? .max : scaled &+ attoseconds / 1_000_000_000)
-    }
-}
-
 /// Serves resume tokens from the log: a short-lived consumer per request.
 ///
 /// Give it a cluster client of its own: a broker answers one connection's requests in
@@ -155,7 +146,7 @@ struct KafkaLogReader: QuoteLogReader {
     let topic: String
     var maxWait: TimeAmount = .milliseconds(10)
     /// How long one read may take; past it the read throws (the fetch error when there was one).
-    var timeout: Duration = .seconds(10)
+    var timeout: TimeAmount = .seconds(10)
 
     func read(partition: Int32, fromOffset: Int64, symbols: Set<String>, limit: Int) async throws -> LogReadResult {
         let topicPartition = TopicPartition(topic, partition)
@@ -173,15 +164,15 @@ struct KafkaLogReader: QuoteLogReader {
         var found: [LogRecord] = []
         var position = fromOffset
         do {
-            let deadline = ContinuousClock.now + timeout
+            let deadline = NIODeadline.now() + timeout
             while found.count < limit && position < end {
-                let left = deadline - ContinuousClock.now
+                let left = deadline - .now()
                 guard left > .zero else {
                     // The range was in the log when asked: only a broker out of reach keeps it from coming.
-                    throw await consumer.lastFetchError ?? KafkaClientError.requestTimedOut(
-                        broker: "\(topicPartition)", api: .fetch, timeoutMs: timeout.components.seconds * 1000)
+                    throw await consumer.lastFetchError ?? KafkaClientError.invalidState(
+                        "no record of \(topicPartition) from \(position) for \(timeout.nanoseconds / 1_000_000) ms although the log held it")
                 }
-                let records = try await consumer.poll(timeout: TimeAmount(left))
+                let records = try await consumer.poll(timeout: left)
                 for record in records where record.offset >= fromOffset {
                     position = record.offset + 1
                     guard let key = record.key, let value = record.value else { continue }
