@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import XCTest
 @testable import Swarm
@@ -58,15 +59,20 @@ final class SwarmWorkerTests: XCTestCase {
             durationMillis: 2200, epochNanos: WallClock.nowNanos(), behaviour: settings())
         configuration.via = "synthetic"
         let worker = SwarmWorker(configuration: configuration, partition: transport.partition(for:))
-        let feeder = Task {
-            while !Task.isCancelled {
+        // The feed runs on a thread of its own, as a broker would: it must not wait for a
+        // turn on the two-thread cooperative pool that the worker and the test share (on
+        // a loaded CI box a pool-scheduled feeder once published nothing in 2.2 s).
+        let feeding = FeedSwitch()
+        let feeder = Thread {
+            while feeding.isOn {
                 transport.publish(timestampNanos: WallClock.nowNanos())
-                try? await Task.sleep(for: .milliseconds(5))
+                usleep(5_000)
             }
         }
+        feeder.start()
         let reports = Mutex<[WorkerReport]>([])
         let stats = await worker.run(transport: transport) { report in reports.withLock { $0.append(report) } }
-        feeder.cancel()
+        feeding.turnOff()
 
         let lines = reports.withLock { $0 }
         XCTAssertEqual(lines.last?.kind, .final)
@@ -90,4 +96,11 @@ final class SwarmWorkerTests: XCTestCase {
         XCTAssertEqual(coordinator.lostWorkers, [])
         XCTAssertEqual(coordinator.problems, [])
     }
+}
+
+/// Stops a feeder thread.
+private final class FeedSwitch: Sendable {
+    private let on = Atomic<Bool>(true)
+    var isOn: Bool { on.load(ordering: .acquiring) }
+    func turnOff() { on.store(false, ordering: .releasing) }
 }
