@@ -74,9 +74,9 @@ public enum GatewayFrame: Sendable, Equatable {
         }
     }
 
-    private static let typePrefix = Array(#"{"type":""#.utf8)
-    private static let quoteInfix = Array(#","quote":"#.utf8)
-    private static let tokenInfix = Array(#","token":""#.utf8)
+    private static let typePrefix = GatewayWireFormat.typePrefix
+    private static let quoteInfix = GatewayWireFormat.quoteInfix
+    private static let tokenInfix = GatewayWireFormat.tokenInfix
 }
 
 /// Why a gateway frame could not be read.

@@ -1,4 +1,5 @@
 import Logging
+import Market
 import NIOCore
 import NIOWebSocket
 
@@ -80,12 +81,22 @@ final class WebSocketSwarmHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func handle(_ buffer: ByteBuffer, receivedNanos: Int64) {
-        let parsed = buffer.withUnsafeReadableBytes { bytes -> Result<GatewayFrame, GatewayFrameError> in
-            do throws(GatewayFrameError) {
-                return .success(try GatewayFrame.parse(bytes))
-            } catch {
-                return .failure(error)
+        // A `batch` message carries ordinary frames; each counts as if it came alone.
+        buffer.withUnsafeReadableBytes { bytes in
+            let complete = GatewayWireFormat.forEachFrame(in: bytes) { frame in handleFrame(frame, receivedNanos: receivedNanos) }
+            if !complete {
+                unreadable += 1
+                if unreadable == 1 { logger.warning("client \(client): a batch frame from the gateway was cut short") }
             }
+        }
+    }
+
+    private func handleFrame(_ bytes: UnsafeRawBufferPointer, receivedNanos: Int64) {
+        let parsed: Result<GatewayFrame, GatewayFrameError>
+        do throws(GatewayFrameError) {
+            parsed = .success(try GatewayFrame.parse(bytes))
+        } catch {
+            parsed = .failure(error)
         }
         switch parsed {
         case .success(.quote(let kind, let quote, let partition, let offset, let quoteBytes)):

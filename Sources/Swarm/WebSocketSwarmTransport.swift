@@ -32,7 +32,9 @@ public final class WebSocketSwarmTransport: SwarmTransport {
         /// The gateway's address, `host:port`.
         public var host: String
         public var port: Int
-        public var path = "/ws"
+        /// The gateway's WebSocket path; `batch=1` asks for several frames per message,
+        /// the efficient form (docs/gateway-protocol.md).
+        public var path = "/ws?batch=1"
         public var connectTimeout: TimeAmount = .seconds(10)
         /// How long the TCP connect plus the upgrade may take.
         public var upgradeTimeout: TimeAmount = .seconds(15)

@@ -168,7 +168,7 @@ extension DashboardAssets {
   function send(obj) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj)); }
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    let url = proto + "//" + location.host + "/ws?maxRate=" + encodeURIComponent(maxRate);
+    let url = proto + "//" + location.host + "/ws?batch=1&maxRate=" + encodeURIComponent(maxRate);
     if (accessToken) url += "&token=" + encodeURIComponent(accessToken);
     ws = new WebSocket(url);
     ws.onopen = () => {
@@ -179,6 +179,9 @@ extension DashboardAssets {
     };
     ws.onmessage = (event) => {
       let msg; try { msg = JSON.parse(event.data); } catch (e) { return; }
+      if (msg.type === "batch") msg.frames.forEach(handleFrame); else handleFrame(msg);
+    };
+    function handleFrame(msg) {
       switch (msg.type) {
         case "snapshot": noteToken(msg.token); applyQuote(msg.quote, false); break;
         case "update": noteToken(msg.token); applyQuote(msg.quote, true); break;
@@ -188,7 +191,7 @@ extension DashboardAssets {
           if (msg.code === "forbidden" && msg.symbols && msg.symbols.includes("*")) { subscribeAllowed(); break; }
           $("foot").textContent = "error: " + msg.message; break;
       }
-    };
+    }
     ws.onclose = () => {
       setStatus("down", "reconnecting…");
       setTimeout(connect, retryMs); retryMs = Math.min(retryMs * 2, 15000);

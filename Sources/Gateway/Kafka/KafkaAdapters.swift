@@ -56,15 +56,16 @@ struct KafkaQuoteFeed: Sendable {
                     unreachableSince = nil
                     unreachableReported = nil
                 }
-                var quotes: [(symbol: String, partition: Int32, offset: Int64, value: [UInt8])] = []
+                // Each quote's frame is encoded here, once, off the hub's actor and loops.
+                var quotes: [FeedQuote] = []
                 quotes.reserveCapacity(records.count)
                 for record in records {
                     guard let symbol = Self.quoteSymbol(key: record.key, value: record.value), let value = record.value else {
                         skipped += 1
                         continue
                     }
-                    quotes.append((symbol: symbol, partition: record.partition, offset: record.offset,
-                                   value: Array(value.readableBytesView)))
+                    quotes.append(FeedQuote(symbol: symbol, partition: record.partition, offset: record.offset,
+                                            value: Array(value.readableBytesView)))
                 }
                 if skipped > skippedReported * 2 {
                     skippedReported = skipped

@@ -1,5 +1,5 @@
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -77,16 +77,22 @@ public struct GatewayServer: Service {
             hub: hub, stats: stats, auth: auth, history: history, configuration: configuration, logger: logger)
         let router = Router(context: BasicRequestContext.self)
         routes.addHTTPRoutes(to: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        routes.addWebSocketRoute(to: webSocketRouter)
+        // `/ws` upgrades to a push connection on its event loop's shard; everything
+        // else is the router's. The server runs on the hub's loops, where the shards are.
+        let shards = hub.shards
+        let maxRequestBytes = configuration.maxRequestBytes
+        let server = HTTPServerBuilder { responder in
+            GatewayChannel(responder: responder, shards: shards, auth: auth, maxRequestBytes: maxRequestBytes)
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName
             ),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(hub.eventLoopGroup),
             logger: logger
         )
     }
