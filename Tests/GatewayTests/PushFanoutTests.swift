@@ -151,21 +151,21 @@ final class PushFanoutTests: XCTestCase {
         let cut = Array(text.utf8.dropLast(20)).withUnsafeBytes { bytes in GatewayWireFormat.forEachFrame(in: bytes) { _ in } }
         XCTAssertFalse(cut)
     }
+}
 
-    private func waitForClients(_ hub: QuoteHub, count: Int) async throws {
-        for _ in 0..<500 {
-            if await hub.currentCounters().clients == count { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        XCTFail("\(count) clients never connected")
+private func waitForClients(_ hub: QuoteHub, count: Int) async throws {
+    for _ in 0..<500 {
+        if await hub.currentCounters().clients == count { return }
+        try await Task.sleep(for: .milliseconds(10))
     }
+    XCTFail("\(count) clients never connected")
+}
 
-    private func field(_ text: String, _ name: String) -> String? {
-        guard let range = text.range(of: "\"\(name)\":") else { return nil }
-        var value = text[range.upperBound...]
-        if value.hasPrefix("\"") { value = value.dropFirst() }
-        return String(value.prefix { $0 != "," && $0 != "\"" && $0 != "}" })
-    }
+private func field(_ text: String, _ name: String) -> String? {
+    guard let range = text.range(of: "\"\(name)\":") else { return nil }
+    var value = text[range.upperBound...]
+    if value.hasPrefix("\"") { value = value.dropFirst() }
+    return String(value.prefix { $0 != "," && $0 != "\"" && $0 != "}" })
 }
 
 /// A blocking WebSocket client on a POSIX socket, for reading the exact bytes a

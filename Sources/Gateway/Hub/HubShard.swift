@@ -52,10 +52,19 @@ final class HubShard: @unchecked Sendable {
 
     // MARK: From the hub
 
+    /// A batch larger than half a client's queue bound goes in chunks, each handed to
+    /// the sockets before the next: a writable client must never be conflated only
+    /// because one fetch brought more quotes than its queue holds.
     func publish(_ quotes: [FeedQuote]) {
         eventLoop.assertInEventLoop()
-        for quote in quotes { book.publish(quote) }
-        flushDirty()
+        let chunk = max(1, configuration.queueBound / 2)
+        var start = 0
+        while start < quotes.count {
+            let end = min(quotes.count, start + chunk)
+            for index in start..<end { book.publish(quotes[index]) }
+            flushDirty()
+            start = end
+        }
     }
 
     func loadLatest(_ quotes: [LatestQuote]) {
