@@ -188,6 +188,10 @@ public actor KafkaConsumer {
     /// `poll` does not throw these; long-running readers log them, bounded ones give up on them.
     public private(set) var lastFetchError: KafkaClientError?
 
+    /// How many times `poll` has parked waiting for records or its deadline: a quiet
+    /// consumer parks about once per fetch round, never in a loop (tests read it).
+    internal private(set) var pollWaits = 0
+
     private func poll(until deadline: NIODeadline?) async throws -> [ConsumerRecord] {
         while true {
             if let error = pendingError {
@@ -216,10 +220,14 @@ public actor KafkaConsumer {
             let remaining = deadline - .now()
             guard remaining > .zero else { return [] }
             // Waiters re-check their own state when woken, so an early wake costs one loop.
+            // A cancelled timer must not wake anyone: it would wake the next round's wait,
+            // which cancels its own timer, which wakes the round after — a spin that also
+            // piles up one dispatch timer per turn (the gateway's idle 400 MB).
             let timer = Task { [weak self] in
-                try? await Task.sleep(nanoseconds: UInt64(remaining.nanoseconds))
+                do { try await Task.sleep(nanoseconds: UInt64(remaining.nanoseconds)) } catch { return }
                 await self?.wakeWaiters()
             }
+            pollWaits += 1
             await withCheckedContinuation { waiters.append($0) }
             timer.cancel()
         }
