@@ -248,12 +248,14 @@ static int nconns;
 static int epfd;
 static int phase = PH_CONNECT;
 static uint64_t t_start, t_connect_done, t_measure_start, t_measure_end; /* realtime ns */
+static uint64_t t_measure_target = UINT64_MAX; /* planned end of the window */
+static double self_cpu_start;
 static struct sockaddr_in server_addr;
 
 /* stats (live connections, measured window only unless noted) */
 static uint64_t st_deliveries, st_gaps, st_missing, st_dups, st_snapshots, st_stats_frames,
     st_batches, st_gap_frames, st_errors, st_unknown, st_closed_live, st_failed, st_pings,
-    st_bytes, st_messages_all, st_conflated_total_window;
+    st_bytes, st_messages_all;
 
 static unsigned char *rbuf;
 static size_t rbuf_cap = 1 << 20;
@@ -348,7 +350,7 @@ static void on_quote(conn_t *c, const unsigned char *q, size_t n, uint64_t now, 
     const unsigned char *ps = find(q, n, "\"sym\":\"");
     const unsigned char *pq = find(q, n, "\"seq\":");
     const unsigned char *pt = find(q, n, "\"ts\":");
-    int in_window = phase == PH_MEASURE && now >= t_measure_start && c->counted;
+    int in_window = phase == PH_MEASURE && now >= t_measure_start && now < t_measure_target && c->counted;
     if (!snapshot) st_messages_all++;
     if (!ps || !pq) {
         if (in_window) st_unknown++;
@@ -423,7 +425,7 @@ static void on_ws_batch(conn_t *c, const unsigned char *p, size_t n, uint64_t no
     const unsigned char *q = memchr(fr, '[', (size_t)(end - fr));
     if (!q) return;
     q++;
-    if (phase == PH_MEASURE && c->counted) st_batches++;
+    if (phase == PH_MEASURE && now < t_measure_target && c->counted) st_batches++;
     while (q < end) {
         while (q < end && *q != '{' && *q != ']') q++;
         if (q >= end || *q == ']') break;
@@ -440,7 +442,7 @@ static void on_ws_frame(conn_t *c, const unsigned char *p, size_t n, uint64_t no
     if (!t) return;
     t += 8;
     size_t rest = (size_t)(p + n - t);
-    int in_window = phase == PH_MEASURE && c->counted;
+    int in_window = phase == PH_MEASURE && now < t_measure_target && c->counted;
 #define IS(word) (rest > sizeof(word) - 1 && memcmp(t, word "\"", sizeof(word)) == 0)
     if (IS("update") || IS("snapshot")) {
         int snapshot = t[0] == 's';
@@ -877,9 +879,17 @@ static void raise_nofile(int need) {
     if (r.rlim_cur < want) fprintf(stderr, "harness: warning: open-files limit %llu < %d needed\n", (unsigned long long)r.rlim_cur, need + 64);
 }
 
+static double self_cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static void enter_measure(void) {
     phase = PH_MEASURE;
     t_measure_start = now_real();
+    t_measure_target = t_measure_start + (uint64_t)(opt_duration * 1e9);
+    self_cpu_start = self_cpu_seconds();
     for (int i = 0; i < nconns; i++) {
         conn_t *c = &conns[i];
         c->counted = c->state == ST_LIVE;
@@ -932,6 +942,7 @@ static int run_subscribers(void) {
             }
             if (ev & EPOLLOUT) on_writable(c, i);
             if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))) on_readable(c, &now);
+            if (phase == PH_MEASURE && now >= t_measure_target) break; /* the window is over */
         }
         now = now_real();
         if (phase == PH_CONNECT) {
@@ -959,11 +970,12 @@ static int run_subscribers(void) {
         } else if (phase == PH_WARMUP && !opt_idle && now >= t_warm_end) {
             enter_measure();
         } else if (phase == PH_MEASURE) {
-            uint64_t end = opt_idle ? t_hold_end : t_measure_start + (uint64_t)(opt_duration * 1e9);
-            if (now >= end) { t_measure_end = now; phase = PH_DONE; }
+            uint64_t end = opt_idle ? t_hold_end : t_measure_target;
+            if (now >= end) { t_measure_end = end < now ? end : now; phase = PH_DONE; }
         }
     }
     for (int k = 0; k < ncpu_pids; k++) { cpu_end[k] = proc_cpu_seconds(cpu_pid[k]); rss_end[k] = proc_rss_kb(cpu_pid[k]); }
+    double self_cpu = self_cpu_seconds() - self_cpu_start;
 
     int live = 0, stalled = 0, ok = 0;
     uint64_t conflated = 0;
@@ -999,6 +1011,7 @@ static int run_subscribers(void) {
     for (int k = 0; k < ncpu_pids; k++)
         printf("%s%.3f", k ? "," : "", window > 0 && cpu_start[k] >= 0 && cpu_end[k] >= 0 ? (cpu_end[k] - cpu_start[k]) / window : -1.0);
     if (ncpu_pids == 0) printf("-");
+    printf(" self_cpu=%.3f", window > 0 ? self_cpu / window : 0);
     printf(" rss_kb=");
     for (int k = 0; k < ncpu_pids; k++) printf("%s%ld", k ? "," : "", rss_end[k]);
     if (ncpu_pids == 0) printf("-");
