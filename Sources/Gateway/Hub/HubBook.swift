@@ -253,23 +253,35 @@ struct HubBook: Sendable {
     /// resume buffer while a resume is reading the log).
     mutating func deliver(_ frame: ServerFrame, symbol: String, to id: ClientID, now: UInt64) {
         guard let index = clients.index(forKey: id) else { return }
-        if clients.values[index].resuming {
-            clients.values[index].resumeBuffer.append((symbol, frame))
-            if clients.values[index].resumeBuffer.count > configuration.queueBound * 4 {
-                clients.values[index].resumeBuffer = Self.latestPerSymbol(clients.values[index].resumeBuffer)
-            }
-            return
-        }
-        if let admitted = clients.values[index].gate.admit(symbol: symbol, frame: frame, now: now) {
-            clients.values[index].outbox.enqueueQuote(symbol: symbol, frame: admitted)
-            markDirty(at: index)
+        // One in-place access per delivery: reading `clients.values[index].field` copies
+        // the whole ClientState (its copy and destroy were ~4% of a loaded gateway's CPU).
+        if Self.offer(frame, symbol: symbol, now: now, resumeBound: configuration.queueBound * 4,
+                      to: &clients.values[index]) {
+            dirty.append(id)
         }
     }
 
+    /// Queues `frame` for one client; true when that made the client newly dirty.
+    private static func offer(_ frame: ServerFrame, symbol: String, now: UInt64, resumeBound: Int,
+                              to client: inout ClientState) -> Bool {
+        if client.resuming {
+            client.resumeBuffer.append((symbol, frame))
+            if client.resumeBuffer.count > resumeBound { client.resumeBuffer = latestPerSymbol(client.resumeBuffer) }
+            return false
+        }
+        guard let admitted = client.gate.admit(symbol: symbol, frame: frame, now: now) else { return false }
+        client.outbox.enqueueQuote(symbol: symbol, frame: admitted)
+        return setDirty(&client)
+    }
+
+    private static func setDirty(_ client: inout ClientState) -> Bool {
+        guard !client.isDirty else { return false }
+        client.isDirty = true
+        return true
+    }
+
     mutating func markDirty(at index: Dictionary<ClientID, ClientState>.Index) {
-        guard !clients.values[index].isDirty else { return }
-        clients.values[index].isDirty = true
-        dirty.append(clients.keys[index])
+        if Self.setDirty(&clients.values[index]) { dirty.append(clients.keys[index]) }
     }
 
     mutating func markDirty(_ id: ClientID) {
