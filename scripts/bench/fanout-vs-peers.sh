@@ -162,7 +162,7 @@ fanout)
         if [ -n "${RESULT[tickstream gateway]:-}" ] && [ -n "${RESULT[$peer pub/sub]:-${RESULT[$peer]:-}}" ]; then
             other="${RESULT[$peer pub/sub]:-${RESULT[$peer]}}"
             awk -v a="${RESULT[tickstream gateway]}" -v b="$other" -v p="$peer" \
-                'BEGIN { printf "ratio tickstream / %s deliveries: %.2f\n", p, b > 0 ? a / b : 0 }'
+                'BEGIN { printf "ratio tickstream / %s deliveries: %.2f\n", p, (b > 0 ? a / b : 0) }'
         fi
     done
     ;;
