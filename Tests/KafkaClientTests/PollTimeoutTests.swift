@@ -9,16 +9,23 @@ import XCTest
 /// `poll(timeout:)` and `lastFetchError`: a bounded reader can tell a quiet topic from a
 /// cluster out of reach, and is never stuck in a `poll` that swallows retriable errors.
 final class PollTimeoutTests: XCTestCase {
-    func testPollWithTimeoutReturnsNothingFromAQuietTopicAndRecordsOnceTheyCome() async throws {
+    /// A broker with a one-partition topic and a consumer assigned to it, positioned at `from`.
+    private static func quietConsumer(topic: String, maxWait: TimeAmount, from position: SeekPosition)
+        async throws -> (TestBroker, KafkaClusterClient, KafkaConsumer, TopicPartition) {
         let broker = try await TestBroker.start()
         let client = try KafkaClusterClient(bootstrap: broker.bootstrap)
-        try await KafkaAdmin(client: client).createTopics([NewTopic(name: "quiet", partitions: 1)])
+        try await KafkaAdmin(client: client).createTopics([NewTopic(name: topic, partitions: 1)])
         var configuration = ConsumerConfiguration()
-        configuration.maxWait = .milliseconds(100)
+        configuration.maxWait = maxWait
         let consumer = KafkaConsumer(client: client, configuration: configuration)
-        let partition = TopicPartition("quiet", 0)
+        let partition = TopicPartition(topic, 0)
         await consumer.assign([partition])
-        try await consumer.seek(partition, to: .beginning)
+        try await consumer.seek(partition, to: position)
+        return (broker, client, consumer, partition)
+    }
+
+    func testPollWithTimeoutReturnsNothingFromAQuietTopicAndRecordsOnceTheyCome() async throws {
+        let (broker, client, consumer, partition) = try await Self.quietConsumer(topic: "quiet", maxWait: .milliseconds(100), from: .beginning)
 
         let started = ContinuousClock.now
         let none = try await consumer.poll(timeout: .milliseconds(300))
@@ -52,15 +59,7 @@ final class PollTimeoutTests: XCTestCase {
     /// A cancelled deadline timer once woke the next wait, whose cancelled timer woke the
     /// one after: an idle gateway spun at 1.6 cores and grew by ~80 MB/s of dispatch timers.
     func testAQuietPollParksOncePerFetchRoundNotInALoop() async throws {
-        let broker = try await TestBroker.start()
-        let client = try KafkaClusterClient(bootstrap: broker.bootstrap)
-        try await KafkaAdmin(client: client).createTopics([NewTopic(name: "idle", partitions: 1)])
-        var configuration = ConsumerConfiguration()
-        configuration.maxWait = .milliseconds(200)
-        let consumer = KafkaConsumer(client: client, configuration: configuration)
-        let partition = TopicPartition("idle", 0)
-        await consumer.assign([partition])
-        try await consumer.seek(partition, to: .end)
+        let (broker, client, consumer, _) = try await Self.quietConsumer(topic: "idle", maxWait: .milliseconds(200), from: .end)
         for _ in 0..<3 {
             let records = try await consumer.poll(timeout: .milliseconds(400))
             XCTAssertEqual(records.count, 0)
